@@ -1,0 +1,204 @@
+"""Load-or-train: committed results of long runs, with provenance (DESIGN section 3).
+
+A chapter that needs the result of a long run asks for it by name and by the
+configuration that produced it::
+
+    art = artifacts.load_or_run("ch7-comparison", cfg, lambda: train_all(cfg), save=SAVE)
+    art.result, art.provenance, art.loaded
+
+The result is loaded from ``book/_artifacts/<name>/`` when the stored
+configuration equals ``cfg``; otherwise ``produce()`` runs (and, with
+``save=True``, :func:`store` writes its result with provenance).  A corrupt or mismatched
+artifact is never used silently: :func:`load` raises :class:`ArtifactError`
+naming what is wrong, and :func:`load_or_run` turns that into an
+:class:`ArtifactWarning` before it recomputes.
+
+Each artifact is two JSON files: ``result.json`` and ``provenance.json``
+(configuration, git commit, scale, device, wall time, library versions, date and
+the SHA-256 of ``result.json``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from genphys import config as _config
+from genphys.environment import device_name, versions
+
+RESULT_FILE = "result.json"
+PROVENANCE_FILE = "provenance.json"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class ArtifactError(RuntimeError):
+    """An artifact that cannot be used: missing, corrupt, or made with another configuration."""
+
+
+class ArtifactMissing(ArtifactError):
+    """No artifact of that name has been stored."""
+
+
+class ArtifactWarning(UserWarning):
+    """A stored artifact was not used (corrupt or mismatched) and the result is being recomputed."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A result with its provenance; ``loaded`` says whether it came from disk."""
+
+    result: Any
+    provenance: dict
+    loaded: bool
+
+
+def _to_json(obj: Any) -> Any:
+    """JSON fallback for numpy and torch values: arrays and tensors become (nested) lists."""
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot store a {type(obj).__name__} in an artifact; use numbers, strings, lists, dicts or arrays")
+
+
+def canonical(value: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists, arrays lists, numpy scalars numbers)."""
+    return json.loads(json.dumps(value, default=_to_json, sort_keys=True))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_to_json, sort_keys=True, indent=1) + "\n"
+
+
+def find_root(start: Path | str | None = None) -> Path:
+    """``book/_artifacts`` of the book repository that contains ``start`` (default: the working directory).
+
+    A book repository is a folder holding ``_toc.yml`` and ``book/``.  When none
+    encloses ``start``, the repository of an editable install of genphys is used.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    candidates = [here, *here.parents, Path(__file__).resolve().parents[2]]
+    for folder in candidates:
+        if (folder / "_toc.yml").is_file() and (folder / "book").is_dir():
+            return folder / "book" / "_artifacts"
+    raise ArtifactMissing(
+        f"no book repository (a folder with _toc.yml and book/) encloses {here}; "
+        "pass root= explicitly or run from inside the repository"
+    )
+
+
+def _folder(name: str, root: Path | str | None) -> Path:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"artifact name must be lower-case letters, digits, '.', '_' or '-'; got {name!r}")
+    return Path(root) / name if root is not None else find_root() / name
+
+
+def _git_commit(folder: Path) -> str:
+    """The commit of the repository holding ``folder``, with ``+dirty`` for uncommitted changes."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def _differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
+    """Readable list of the keys where two canonical configurations differ."""
+    if isinstance(stored, dict) and isinstance(wanted, dict):
+        out = []
+        for key in sorted(set(stored) | set(wanted)):
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key not in stored:
+                out.append(f"{path}: absent in the stored artifact, requested {wanted[key]!r}")
+            elif key not in wanted:
+                out.append(f"{path}: stored {stored[key]!r}, absent in the request")
+            else:
+                out.extend(_differences(stored[key], wanted[key], path))
+        return out
+    return [] if stored == wanted else [f"{prefix or 'config'}: stored {stored!r}, requested {wanted!r}"]
+
+
+def load(name: str, config: Any, *, root: Path | str | None = None) -> Artifact:
+    """Load artifact ``name`` if it exists, is intact and was made with ``config``; else raise ArtifactError."""
+    folder = _folder(name, root)
+    result_path, provenance_path = folder / RESULT_FILE, folder / PROVENANCE_FILE
+    if not result_path.is_file() or not provenance_path.is_file():
+        raise ArtifactMissing(f"artifact {name!r} not found in {folder}")
+    try:
+        raw = result_path.read_bytes()
+        provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
+        result = json.loads(raw)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {err}") from err
+    if not isinstance(provenance, dict) or "config" not in provenance or "sha256" not in provenance:
+        raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {PROVENANCE_FILE} lacks config or sha256")
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != provenance["sha256"]:
+        raise ArtifactError(
+            f"artifact {name!r} in {folder} is corrupt: {RESULT_FILE} has SHA-256 {digest[:12]}..., "
+            f"its provenance records {str(provenance['sha256'])[:12]}..."
+        )
+    differences = _differences(provenance["config"], canonical(config))
+    if differences:
+        raise ArtifactError(f"artifact {name!r} was made with another configuration: " + "; ".join(differences))
+    return Artifact(result=result, provenance=provenance, loaded=True)
+
+
+def store(name: str, config: Any, result: Any, *, wall_time_s: float,
+         root: Path | str | None = None, extra: dict | None = None) -> Artifact:
+    """Write ``result`` and its provenance to ``<root>/<name>/``; return what a later :func:`load` gives."""
+    folder = _folder(name, root)
+    text = _dumps(result)
+    provenance = {
+        "name": name,
+        "config": canonical(config),
+        "git_commit": _git_commit(folder.parent if folder.parent.exists() else Path.cwd()),
+        "scale": _config.scale(),
+        "device": device_name(),
+        "wall_time_s": round(float(wall_time_s), 3),
+        "versions": versions(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        **canonical(extra or {}),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RESULT_FILE).write_text(text, encoding="utf-8")
+    (folder / PROVENANCE_FILE).write_text(_dumps(provenance), encoding="utf-8")
+    return Artifact(result=json.loads(text), provenance=provenance, loaded=False)
+
+
+def load_or_run(name: str, config: Any, produce: Callable[[], Any], *, save: bool = False,
+                rerun: bool = False, root: Path | str | None = None, extra: dict | None = None) -> Artifact:
+    """The committed result of ``name`` when it matches ``config``; otherwise run ``produce()``.
+
+    A missing artifact is recomputed quietly; a corrupt or mismatched one is
+    reported with an :class:`ArtifactWarning` first.  With ``save=True`` the new
+    result is written with provenance; with ``rerun=True`` nothing is loaded.
+    """
+    if not rerun:
+        try:
+            return load(name, config, root=root)
+        except ArtifactMissing:
+            pass
+        except ArtifactError as err:
+            warnings.warn(f"{err}; recomputing it", ArtifactWarning, stacklevel=2)
+    start = time.perf_counter()
+    result = produce()
+    elapsed = time.perf_counter() - start
+    if save:
+        return store(name, config, result, wall_time_s=elapsed, root=root, extra=extra)
+    provenance = {"name": name, "config": canonical(config), "wall_time_s": round(elapsed, 3),
+                  "scale": _config.scale(), "device": device_name()}
+    return Artifact(result=canonical(result), provenance=provenance, loaded=False)

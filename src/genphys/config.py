@@ -1,0 +1,90 @@
+"""Scale, seeds and device: the three knobs every chapter shares.
+
+``GENPHYS_SCALE`` sizes every computation of the book (DESIGN section 3):
+
+* ``tiny`` - the tests (nbmake, CI): each notebook in at most 90 s on 2 CPU cores;
+* ``cpu``  - the default without a GPU: the whole book on a laptop in 15 minutes;
+* ``gpu``  - the default with CUDA: the real runs.
+
+This module is the only place in the package that reads the environment.  It
+reads the variable once, on first use, and caches the answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+from typing import TypeVar
+
+SCALES = ("tiny", "cpu", "gpu")
+ENV_VAR = "GENPHYS_SCALE"
+
+T = TypeVar("T")
+
+
+def validate_scale(name: object) -> str:
+    """Return ``name`` normalised to one of :data:`SCALES`, or raise a clear error."""
+    if not isinstance(name, str):
+        raise TypeError(f"scale must be a string, one of {SCALES}; got {type(name).__name__}")
+    scale_name = name.strip().lower()
+    if scale_name not in SCALES:
+        raise ValueError(f"unknown scale {name!r}: {ENV_VAR} must be one of {', '.join(SCALES)}")
+    return scale_name
+
+
+def cuda_available() -> bool:
+    """Whether torch is importable and sees a CUDA device."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+@functools.cache
+def scale() -> str:
+    """The book's scale: ``$GENPHYS_SCALE`` if set, else ``gpu`` with CUDA and ``cpu`` without.
+
+    Read once per process; ``scale.cache_clear()`` makes the next call read again.
+    """
+    value = os.environ.get(ENV_VAR, "").strip()
+    if value:
+        return validate_scale(value)
+    return "gpu" if cuda_available() else "cpu"
+
+
+def by_scale(*, tiny: T, cpu: T, gpu: T) -> T:
+    """Pick the value for the current scale: ``by_scale(tiny=200, cpu=20_000, gpu=2_000_000)``."""
+    return {"tiny": tiny, "cpu": cpu, "gpu": gpu}[scale()]
+
+
+def device():
+    """The torch device the book computes on: ``cuda`` when available, else ``cpu``."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def seed_everything(seed: int) -> int:
+    """Seed Python's, NumPy's and torch's (CPU and CUDA) generators; return ``seed``.
+
+    NumPy code in genphys takes explicit ``numpy.random.Generator`` objects; this
+    only fixes the legacy global generators that third-party code may use.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must lie in [0, 2**32), got {seed}")
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:
+        return seed
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return seed

@@ -1,0 +1,138 @@
+"""The book's files as the tests and the Makefile see them: the table of contents, the chapter
+notebooks, and the rules every chapter notebook follows (DESIGN section 4).
+
+    python tests/bookfiles.py notebooks            # the notebooks listed in _toc.yml, one per line
+    python tests/bookfiles.py new 01_histories "Histories"   # a new chapter skeleton, added to nothing
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+SETUP_MARKER = "# Colab setup"
+
+
+def config() -> dict:
+    """The parsed ``_config.yml``."""
+    return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def repository_url() -> str:
+    return config()["repository"]["url"]
+
+
+def toc_entries() -> list[str]:
+    """Every ``file:`` (and the root) of ``_toc.yml``, as written there (no suffix)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return found
+
+
+def toc_source(entry: str) -> Path | None:
+    """The file a toc entry names (``.ipynb`` or ``.md``), or None if neither exists."""
+    for suffix in (".ipynb", ".md"):
+        path = ROOT / f"{entry}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def toc_notebooks() -> list[Path]:
+    """The notebooks listed in ``_toc.yml``, in reading order."""
+    return [p for p in map(toc_source, toc_entries()) if p is not None and p.suffix == ".ipynb"]
+
+
+def book_notebooks() -> list[Path]:
+    """Every notebook under ``book/`` (build outputs and checkpoints excluded)."""
+    return sorted(p for p in BOOK.rglob("*.ipynb")
+                  if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts)
+
+
+def colab_setup_source() -> str:
+    """The first code cell of every chapter: installs genphys on Colab only, never reinstalls torch."""
+    return f'''{SETUP_MARKER}: on Google Colab, fetch the book and install genphys (torch stays Colab's own).
+import os, subprocess, sys
+REPO_URL = "{repository_url()}"
+if "google.colab" in sys.modules:
+    if not os.path.isdir("/content/genphys"):
+        subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/genphys"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "/content/genphys"], check=True)
+    os.chdir("/content/genphys/book")'''
+
+
+def notebook_problems(nb: dict) -> list[str]:
+    """What a chapter notebook breaks of the book's rules; empty when it follows them all."""
+    problems = []
+    if nb.get("metadata", {}).get("kernelspec", {}).get("name") != "python3":
+        problems.append("kernelspec is not python3")
+    code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    if any(c.get("outputs") for c in code):
+        problems.append("has committed outputs")
+    if any(c.get("execution_count") is not None for c in code):
+        problems.append("has execution counts")
+    sources = ["".join(c.get("source", "")) for c in code]
+    if not sources or not sources[0].startswith(SETUP_MARKER) or "google.colab" not in sources[0]:
+        problems.append("first code cell is not the Colab setup cell")
+    elif f'REPO_URL = "{repository_url()}"' not in sources[0]:
+        problems.append("Colab setup cell names another repository than _config.yml")
+    if not any("import genphys" in s or "from genphys" in s for s in sources):
+        problems.append("does not import genphys")
+    return problems
+
+
+def new_chapter(name: str, title: str) -> Path:
+    """Write ``book/<name>.ipynb``: the chapter skeleton of DESIGN section 4, without outputs."""
+    def md(text):
+        return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+    def code(text, tags=()):
+        return {"cell_type": "code", "metadata": {"tags": list(tags)}, "execution_count": None,
+                "outputs": [], "source": text}
+
+    cells = [
+        md(f"# {title}\n\n:::{{admonition}} Objectives and prerequisites\n* ...\n:::"),
+        code(colab_setup_source(), tags=["hide-cell"]),
+        code("import genphys\nfrom genphys import config, plotting\n\nplotting.use_style()\ngenphys.about();"),
+        md("## Theory\n"),
+        md("## Exercises\n"),
+        md("## Check\n"),
+        code("# asserts against reference libraries or exact identities", tags=["hide-cell"]),
+    ]
+    for number, cell in enumerate(cells):
+        cell["id"] = f"{name}-{number}"
+    nb = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+          "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                       "language_info": {"name": "python"}}}
+    path = BOOK / f"{name}.ipynb"
+    if path.exists():
+        raise FileExistsError(path)
+    path.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "notebooks":
+        print("\n".join(str(p.relative_to(ROOT)) for p in toc_notebooks()))
+    elif command == "new" and len(sys.argv) == 4:
+        print(new_chapter(sys.argv[2], sys.argv[3]).relative_to(ROOT))
+    else:
+        sys.exit(__doc__)

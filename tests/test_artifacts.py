@@ -1,0 +1,110 @@
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from genphys import artifacts
+from genphys.artifacts import ArtifactError, ArtifactMissing, ArtifactWarning
+
+CONFIG = {"model": "dissipative", "layers": 2, "lr": 3e-4, "seeds": (0, 1, 2)}
+
+
+def produce():
+    return {"curve": np.linspace(0.0, 1.0, 5), "bpb": np.float64(1.25), "samples": ["Once upon a time"]}
+
+
+def test_round_trip_keeps_result_and_records_provenance(tmp_path):
+    saved = artifacts.load_or_run("demo", CONFIG, produce, save=True, root=tmp_path, extra={"tokens_seen": 1000})
+    assert not saved.loaded
+    loaded = artifacts.load_or_run("demo", CONFIG, lambda: pytest.fail("must not recompute"), root=tmp_path)
+    assert loaded.loaded
+    assert loaded.result == saved.result == {"curve": [0.0, 0.25, 0.5, 0.75, 1.0], "bpb": 1.25,
+                                             "samples": ["Once upon a time"]}
+    prov = loaded.provenance
+    for key in ("git_commit", "scale", "device", "wall_time_s", "versions", "date", "sha256", "config"):
+        assert key in prov
+    assert prov["config"] == artifacts.canonical(CONFIG)
+    assert prov["tokens_seen"] == 1000
+    assert prov["versions"]["numpy"] == np.__version__
+
+
+def test_missing_artifact_is_computed_quietly(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        art = artifacts.load_or_run("absent", CONFIG, produce, root=tmp_path)
+    assert not art.loaded and art.result["bpb"] == 1.25
+    assert not (tmp_path / "absent").exists()
+    with pytest.raises(ArtifactMissing, match="not found"):
+        artifacts.load("absent", CONFIG, root=tmp_path)
+
+
+def test_mismatched_config_is_named_and_not_used(tmp_path):
+    artifacts.load_or_run("demo", CONFIG, produce, save=True, root=tmp_path)
+    other = dict(CONFIG, lr=1e-3)
+    with pytest.raises(ArtifactError, match=r"another configuration: lr: stored 0.0003, requested 0.001"):
+        artifacts.load("demo", other, root=tmp_path)
+    with pytest.warns(ArtifactWarning, match="lr: stored"):
+        art = artifacts.load_or_run("demo", other, lambda: {"bpb": 2.0}, root=tmp_path)
+    assert art.result == {"bpb": 2.0} and not art.loaded
+
+
+def test_missing_and_extra_config_keys_are_reported(tmp_path):
+    artifacts.store("demo", {"a": 1}, [1, 2], wall_time_s=0.0, root=tmp_path)
+    with pytest.raises(ArtifactError, match="b: absent in the stored artifact"):
+        artifacts.load("demo", {"a": 1, "b": 2}, root=tmp_path)
+    with pytest.raises(ArtifactError, match="a: stored 1, absent in the request"):
+        artifacts.load("demo", {}, root=tmp_path)
+
+
+def test_corrupt_json_is_reported_and_recomputed(tmp_path):
+    artifacts.store("demo", CONFIG, {"x": 1}, wall_time_s=0.0, root=tmp_path)
+    (tmp_path / "demo" / artifacts.RESULT_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ArtifactError, match="corrupt"):
+        artifacts.load("demo", CONFIG, root=tmp_path)
+    with pytest.warns(ArtifactWarning, match="corrupt"):
+        assert artifacts.load_or_run("demo", CONFIG, lambda: {"x": 2}, root=tmp_path).result == {"x": 2}
+
+
+def test_edited_result_fails_its_checksum(tmp_path):
+    artifacts.store("demo", CONFIG, {"bpb": 1.25}, wall_time_s=0.0, root=tmp_path)
+    path = tmp_path / "demo" / artifacts.RESULT_FILE
+    path.write_text(json.dumps({"bpb": 0.5}), encoding="utf-8")
+    with pytest.raises(ArtifactError, match="SHA-256"):
+        artifacts.load("demo", CONFIG, root=tmp_path)
+
+
+def test_provenance_without_config_is_corrupt(tmp_path):
+    artifacts.store("demo", CONFIG, {"bpb": 1.25}, wall_time_s=0.0, root=tmp_path)
+    (tmp_path / "demo" / artifacts.PROVENANCE_FILE).write_text("{}", encoding="utf-8")
+    with pytest.raises(ArtifactError, match="lacks config or sha256"):
+        artifacts.load("demo", CONFIG, root=tmp_path)
+
+
+def test_rerun_ignores_a_valid_artifact(tmp_path):
+    artifacts.store("demo", CONFIG, {"bpb": 1.25}, wall_time_s=0.0, root=tmp_path)
+    art = artifacts.load_or_run("demo", CONFIG, lambda: {"bpb": 1.0}, rerun=True, root=tmp_path)
+    assert art.result == {"bpb": 1.0} and not art.loaded
+
+
+@pytest.mark.parametrize("name", ["../escape", "Upper", "", "a/b", 3])
+def test_bad_names_are_rejected(tmp_path, name):
+    with pytest.raises(ValueError, match="artifact name"):
+        artifacts.load_or_run(name, CONFIG, produce, root=tmp_path)
+
+
+def test_unstorable_values_are_a_clear_type_error(tmp_path):
+    with pytest.raises(TypeError, match="cannot store a object"):
+        artifacts.store("demo", CONFIG, {"x": object()}, wall_time_s=0.0, root=tmp_path)
+
+
+def test_find_root_walks_up_to_the_book_repository(tmp_path):
+    (tmp_path / "_toc.yml").write_text("root: book/index\n", encoding="utf-8")
+    nested = tmp_path / "book" / "chapter"
+    nested.mkdir(parents=True)
+    assert artifacts.find_root(nested) == tmp_path / "book" / "_artifacts"
+
+
+def test_find_root_of_this_repository():
+    root = artifacts.find_root()
+    assert root.name == "_artifacts" and root.parent.name == "book"
