@@ -1,0 +1,595 @@
+"""Generative AI systems as families of histories (chapter 1, "Histories").
+
+A generative AI (GAI) system over a finite vocabulary with an end-of-text token
+``eot`` is anything that returns next-token conditionals p(y_t | X, y_<t).  By the
+chain rule these define, for every input text (prompt) X, a probability on token
+histories,
+
+    P_X(y_1 ... y_n) = prod_t p(y_t | X, y_<t)                       (ch. 1, eq. chain-rule)
+
+and this module computes with that family: joint log-probabilities, exact
+enumeration, sampling, the checks that make it a consistent family
+(normalisation, Kolmogorov consistency, coarse-graining) and history
+propositions with their classical decoherence functional
+D(alpha, beta) = sum_{h in alpha and beta} P(h) (Isham 1994; diagonal here).
+
+Histories stop at ``eot``: a history that has emitted ``eot`` is complete.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+#: Tolerance within which a conditional must sum to one.
+SUM_TOL = 1e-9
+
+
+# --------------------------------------------------------------------------- validation
+def check_tokens(tokens: Sequence[int], vocab_size: int, name: str = "history") -> tuple[int, ...]:
+    """``tokens`` as a tuple of ints in ``[0, vocab_size)``, or a clear error naming ``name``."""
+    if isinstance(tokens, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of token indices, got a {type(tokens).__name__}")
+    try:
+        out = tuple(int(t) for t in tokens)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of integer token indices, got {tokens!r}") from None
+    for t, raw in zip(out, tokens):
+        if isinstance(raw, (float, np.floating)) and raw != t:
+            raise TypeError(f"{name} holds a non-integer token {raw!r}")
+    bad = [t for t in out if not 0 <= t < vocab_size]
+    if bad:
+        raise ValueError(f"{name} holds tokens outside the vocabulary [0, {vocab_size}): {bad[:5]}")
+    return out
+
+
+def check_distribution(p, vocab_size: int, name: str = "conditional") -> np.ndarray:
+    """``p`` as a float64 vector of shape (V,), non-negative and summing to 1 within SUM_TOL."""
+    arr = np.asarray(p, dtype=np.float64)
+    if arr.shape != (vocab_size,):
+        raise ValueError(f"{name} must have shape ({vocab_size},), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} holds non-finite probabilities")
+    if arr.min() < 0:
+        raise ValueError(f"{name} holds negative probabilities (min {arr.min():.3g})")
+    total = arr.sum()
+    if abs(total - 1.0) > SUM_TOL:
+        raise ValueError(f"{name} must sum to 1 (within {SUM_TOL:g}), sums to {total:.12g}")
+    return arr
+
+
+def _check_vocab(vocab: Sequence[str], eot: int) -> tuple[tuple[str, ...], int]:
+    if isinstance(vocab, str):
+        raise TypeError("vocab must be a sequence of token names, not a single string")
+    vocab = tuple(str(v) for v in vocab)
+    if not vocab:
+        raise ValueError("vocab must not be empty")
+    if len(set(vocab)) != len(vocab):
+        raise ValueError("vocab holds duplicate token names")
+    if isinstance(eot, bool) or not isinstance(eot, (int, np.integer)):
+        raise TypeError(f"eot must be an int token index, got {type(eot).__name__}")
+    if not 0 <= int(eot) < len(vocab):
+        raise ValueError(f"eot must index the vocabulary [0, {len(vocab)}), got {eot}")
+    return vocab, int(eot)
+
+
+# --------------------------------------------------------------------------- systems
+class GAISystem(abc.ABC):
+    """A generative AI system: next-token conditionals p(. | X = prompt, y_<t = history).
+
+    Subclasses set ``vocab`` (token names) and ``eot`` (index of end-of-text) and
+    implement :meth:`conditional`.
+    """
+
+    vocab: tuple[str, ...]
+    eot: int
+
+    @property
+    def V(self) -> int:
+        """Vocabulary size."""
+        return len(self.vocab)
+
+    @abc.abstractmethod
+    def conditional(self, history: Sequence[int], prompt: Sequence[int] = ()) -> np.ndarray:
+        """The float64 vector p(. | X = prompt, y_<t = history), shape (V,), summing to 1."""
+
+    def next_distribution(self, history: Sequence[int], prompt: Sequence[int] = ()) -> np.ndarray:
+        """:meth:`conditional` with its input and output validated (clear errors on bad systems)."""
+        history = check_tokens(history, self.V, "history")
+        prompt = check_tokens(prompt, self.V, "prompt")
+        return check_distribution(self.conditional(history, prompt), self.V,
+                                  f"conditional after {len(history)} tokens")
+
+    def encode(self, names: Iterable[str]) -> tuple[int, ...]:
+        """Token names to indices."""
+        index = {v: i for i, v in enumerate(self.vocab)}
+        try:
+            return tuple(index[n] for n in names)
+        except KeyError as err:
+            raise ValueError(f"token {err.args[0]!r} is not in the vocabulary") from None
+
+    def decode(self, tokens: Sequence[int], sep: str = " ") -> str:
+        """Token indices to their names, joined by ``sep``."""
+        return sep.join(self.vocab[t] for t in check_tokens(tokens, self.V, "tokens"))
+
+
+class TableModel(GAISystem):
+    """An n-gram / Markov chain given by a table: p(y_t | last k tokens of X y_<t).
+
+    ``table`` has shape (V,)*k + (V,): ``table[c_1, ..., c_k]`` is the conditional
+    after context c_1 ... c_k (oldest first).  Contexts shorter than k (start of
+    text) are left-padded with ``eot``, which doubles as the start symbol.
+    """
+
+    def __init__(self, vocab: Sequence[str], eot: int, table):
+        self.vocab, self.eot = _check_vocab(vocab, eot)
+        arr = np.asarray(table, dtype=np.float64)
+        V = len(self.vocab)
+        if arr.ndim < 1 or any(s != V for s in arr.shape):
+            raise ValueError(f"table must have shape (V,)*(k+1) with V={V}, got {arr.shape}")
+        if not np.all(np.isfinite(arr)) or arr.min() < 0:
+            raise ValueError("table holds negative or non-finite probabilities")
+        sums = arr.sum(axis=-1)
+        if np.max(np.abs(sums - 1.0)) > SUM_TOL:
+            raise ValueError(f"every row of table must sum to 1; worst row sums to "
+                             f"{sums.flat[np.argmax(np.abs(sums - 1.0))]:.12g}")
+        self.table = arr
+        self.order = arr.ndim - 1
+
+    def conditional(self, history, prompt=()):
+        """p(y | c) = table[c], c the last k tokens of prompt + history, eot-padded (eq. chain-rule)."""
+        context = (self.eot,) * self.order + tuple(prompt) + tuple(history)
+        return self.table[context[len(context) - self.order:]] if self.order else self.table
+
+
+class NGramModel(GAISystem):
+    """Interpolated absolute-discounting n-gram model fitted by vectorised counting (chapter 1).
+
+    p_k(w | h) = max(c(h w) - D, 0) / c(h) + D N1+(h .) / c(h) * p_{k-1}(w | h'),
+    with h' the context h without its oldest token and p_0 = 1/V (Ney, Essen and
+    Kneser 1994).  Each sequence is padded with ``order - 1`` ``eot`` tokens in
+    front and one ``eot`` behind, so the model also predicts the end of text.
+    """
+
+    def __init__(self, vocab: Sequence[str], eot: int, order: int, discount: float = 0.75):
+        self.vocab, self.eot = _check_vocab(vocab, eot)
+        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+            raise ValueError(f"order must be an int >= 1, got {order!r}")
+        if len(self.vocab) ** order >= 2**62:
+            raise ValueError(f"order {order} is too large for a vocabulary of {len(self.vocab)} (keys overflow)")
+        if not 0 < discount < 1:
+            raise ValueError(f"discount must lie in (0, 1), got {discount}")
+        self.order, self.discount = order, float(discount)
+        self._tables: list | None = None
+
+    def _keys(self, seqs: Sequence[Sequence[int]]) -> tuple[list[np.ndarray], int]:
+        """Keys of the k-grams ending at every target position, k = 1..order."""
+        n, V = self.order, self.V
+        padded = [np.concatenate([np.full(n - 1, self.eot), np.asarray(s, dtype=np.int64), [self.eot]])
+                  for s in seqs]
+        flat = np.concatenate(padded).astype(np.int64)
+        starts = np.cumsum([0] + [len(p) for p in padded[:-1]])
+        mask = np.ones(len(flat), dtype=bool)
+        for s in starts:
+            mask[s:s + n - 1] = False
+        targets = np.nonzero(mask)[0]
+        keys, key = [], np.zeros(len(targets), dtype=np.int64)
+        for k in range(n):
+            key = key + flat[targets - k] * V**k
+            keys.append(key.copy())
+        return keys, len(targets)
+
+    def fit(self, sequences: Sequence[Sequence[int]]) -> "NGramModel":
+        """Count all k-grams (k <= order) of ``sequences`` (lists of token indices)."""
+        seqs = [check_tokens(s, self.V, "sequence") for s in sequences]
+        if not seqs:
+            raise ValueError("fit needs at least one sequence")
+        keys, _ = self._keys(seqs)
+        self._tables = []
+        for key in keys:
+            grams, counts = np.unique(key, return_counts=True)
+            ctx = grams // self.V
+            ctx_keys, first, distinct = np.unique(ctx, return_index=True, return_counts=True)
+            totals = np.add.reduceat(counts, first)
+            self._tables.append((grams, counts, ctx_keys, totals, distinct))
+        return self
+
+    def _probs(self, keys: list[np.ndarray]) -> np.ndarray:
+        """p_order(w | h) for the k-gram keys of each query position."""
+        if self._tables is None:
+            raise RuntimeError("NGramModel is not fitted; call fit(sequences) first")
+        p = np.full(len(keys[0]), 1.0 / self.V)
+        for (grams, counts, ctx_keys, totals, distinct), key in zip(self._tables, keys):
+            c_hw = _lookup(grams, counts, key)
+            ctx = key // self.V
+            c_h = _lookup(ctx_keys, totals, ctx)
+            n1 = _lookup(ctx_keys, distinct, ctx)
+            seen = c_h > 0
+            safe = np.where(seen, c_h, 1)
+            interp = np.maximum(c_hw - self.discount, 0) / safe + self.discount * n1 / safe * p
+            p = np.where(seen, interp, p)
+        return p
+
+    def log_probs(self, sequence: Sequence[int]) -> np.ndarray:
+        """Natural-log probabilities of every token of ``sequence`` and of its final eot."""
+        keys, _ = self._keys([check_tokens(sequence, self.V, "sequence")])
+        return np.log(self._probs(keys))
+
+    def conditional(self, history, prompt=()):
+        """The smoothed conditional over all V next tokens (the formula in the class docstring)."""
+        context = (self.eot,) * (self.order - 1) + tuple(prompt) + tuple(history)
+        key = np.arange(self.V, dtype=np.int64)
+        keys = [key.copy()]
+        for k in range(1, self.order):
+            key = key + context[-k] * self.V**k
+            keys.append(key.copy())
+        return self._probs(keys)
+
+
+def _lookup(sorted_keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """values[i] where sorted_keys[i] == query, else 0 (vectorised)."""
+    if len(sorted_keys) == 0:
+        return np.zeros(len(query))
+    idx = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
+    return np.where(sorted_keys[idx] == query, values[idx], 0).astype(np.float64)
+
+
+class StorySourceModel(GAISystem):
+    """The exact story source of :mod:`genphys.stories` as a GAI system over characters.
+
+    Tokens are the characters the source can write plus ``<|endoftext|>``; the
+    conditional of the next character is exact: P(prefix c) / P(prefix), both
+    sums over all derivations of the grammar.
+    """
+
+    def __init__(self):
+        from genphys import stories
+
+        self._stories = stories
+        self.vocab = tuple(stories.ALPHABET) + (stories.SEPARATOR,)
+        self.eot = len(self.vocab) - 1
+        self._index = {c: i for i, c in enumerate(self.vocab)}
+
+    def text(self, tokens: Sequence[int]) -> str:
+        """Token indices (no eot) to the text they spell."""
+        return "".join(self.vocab[t] for t in tokens if t != self.eot)
+
+    def tokens(self, text: str) -> tuple[int, ...]:
+        """A text to token indices (ValueError for a character the source never writes)."""
+        try:
+            return tuple(self._index[c] for c in text)
+        except KeyError as err:
+            raise ValueError(f"character {err.args[0]!r} is never written by the story source") from None
+
+    def conditional(self, history, prompt=()):
+        """p(c | text so far) from the source's exact prefix probabilities."""
+        seq = tuple(prompt) + tuple(history)
+        if self.eot in seq:
+            raise ValueError("the story source has no continuation after end-of-text")
+        dist = self._stories.next_char_distribution(self.text(seq))
+        p = np.zeros(self.V)
+        for ch, prob in dist.items():
+            p[self.eot if ch is None else self._index[ch]] += prob
+        return p
+
+
+class TorchModel(GAISystem):
+    """Any torch module mapping a LongTensor (B, T) to logits (B, T, V), as a GAI system.
+
+    The input is ``bos`` (default ``eot``) followed by prompt and history, cut to
+    the last ``max_context`` tokens; the conditional is softmax of the last logits
+    in float64.
+    """
+
+    def __init__(self, module, vocab: Sequence[str], eot: int, *, bos: int | None = None,
+                 max_context: int | None = None, device=None):
+        self.vocab, self.eot = _check_vocab(vocab, eot)
+        if not callable(module):
+            raise TypeError("module must be a callable torch module mapping (B, T) tokens to (B, T, V) logits")
+        self.module, self.bos = module, self.eot if bos is None else int(bos)
+        self.max_context, self.device = max_context, device
+
+    def conditional(self, history, prompt=()):
+        """softmax(logits[-1]) of the module on bos + prompt + history."""
+        import torch
+
+        seq = [self.bos, *prompt, *history]
+        if self.max_context is not None:
+            seq = seq[-self.max_context:]
+        idx = torch.tensor([seq], dtype=torch.long, device=self.device)
+        with torch.no_grad():
+            logits = self.module(idx)
+        if isinstance(logits, (tuple, list)):
+            logits = logits[0]
+        if logits.shape[-1] != self.V:
+            raise ValueError(f"module returned {logits.shape[-1]} logits per position, vocabulary has {self.V}")
+        return torch.softmax(logits[0, -1].double(), dim=-1).cpu().numpy()
+
+
+# --------------------------------------------------------------------------- chain rule
+def log_joint(system: GAISystem, history: Sequence[int], prompt: Sequence[int] = ()) -> float:
+    """ln P_X(y_1 ... y_n) = sum_t ln p(y_t | X, y_<t)   (ch. 1, eq. chain-rule)."""
+    history = check_tokens(history, system.V, "history")
+    if system.eot in history[:-1]:
+        raise ValueError("history continues after end-of-text")
+    total = 0.0
+    for t, y in enumerate(history):
+        p = system.next_distribution(history[:t], prompt)[y]
+        if p == 0:
+            return -math.inf
+        total += math.log(p)
+    return total
+
+
+def enumerate_histories(system: GAISystem, max_len: int, prompt: Sequence[int] = (),
+                        min_prob: float = 0.0) -> dict[tuple[int, ...], float]:
+    """Every history of the family up to ``max_len`` tokens, with its probability.
+
+    Complete histories (ending in eot, length <= max_len) and unfinished ones of
+    length exactly ``max_len`` partition the sample space, so the values sum to 1
+    (ch. 1, eq. normalisation).  Branches with probability <= ``min_prob`` are dropped.
+    """
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 0:
+        raise ValueError(f"max_len must be an int >= 0, got {max_len!r}")
+    prompt = check_tokens(prompt, system.V, "prompt")
+    out: dict[tuple[int, ...], float] = {}
+    frontier: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
+    while frontier:
+        hist, prob = frontier.pop()
+        if len(hist) == max_len or (hist and hist[-1] == system.eot):
+            out[hist] = prob
+            continue
+        p = system.next_distribution(hist, prompt)
+        for y in np.nonzero(p > 0)[0]:
+            q = prob * p[y]
+            if q > min_prob:
+                frontier.append((hist + (int(y),), q))
+    return dict(sorted(out.items()))
+
+
+def sample(system: GAISystem, n: int, seed: int, temperature: float = 1.0, top_k: int | None = None,
+           max_len: int = 64, prompt: Sequence[int] = ()) -> list[tuple[int, ...]]:
+    """``n`` histories drawn token by token from p^(1/temperature), optionally cut to the top-k tokens.
+
+    Each history stops at eot (included) or after ``max_len`` tokens.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be an int >= 0, got {n!r}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
+        raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
+    prompt = check_tokens(prompt, system.V, "prompt")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        hist: tuple[int, ...] = ()
+        while len(hist) < max_len and not (hist and hist[-1] == system.eot):
+            p = warp(system.next_distribution(hist, prompt), temperature, top_k)
+            hist += (int(rng.choice(system.V, p=p)),)
+        out.append(hist)
+    return out
+
+
+def warp(p: np.ndarray, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
+    """p_i^(1/T) restricted to the k most probable tokens, renormalised."""
+    q = np.asarray(p, dtype=np.float64)
+    if top_k is not None and top_k < len(q):
+        cut = np.sort(q)[-top_k]
+        q = np.where(q >= cut, q, 0.0)
+    with np.errstate(divide="ignore"):
+        logq = np.where(q > 0, np.log(np.where(q > 0, q, 1.0)) / temperature, -np.inf)
+    q = np.exp(logq - logq.max())
+    return q / q.sum()
+
+
+# --------------------------------------------------------------------------- checks
+def normalisation_error(system: GAISystem, max_len: int, prompt: Sequence[int] = ()) -> float:
+    """|sum_h P_X(h) - 1| over the histories of :func:`enumerate_histories` (ch. 1, eq. normalisation)."""
+    return abs(math.fsum(enumerate_histories(system, max_len, prompt).values()) - 1.0)
+
+
+def kolmogorov_error(system: GAISystem, max_len: int, prompt: Sequence[int] = ()) -> float:
+    """max_h |P(h) - sum_y P(h y)| over unfinished histories shorter than ``max_len``.
+
+    Summing out the last token must give the shorter history's probability
+    (ch. 1, eq. kolmogorov); a system whose conditionals do not sum to 1 fails.
+    The conditionals are used raw (unvalidated) so that the check can fail.
+    """
+    prompt = check_tokens(prompt, system.V, "prompt")
+    worst, frontier = 0.0, [((), 1.0)]
+    while frontier:
+        hist, prob = frontier.pop()
+        if len(hist) >= max_len or (hist and hist[-1] == system.eot):
+            continue
+        p = np.asarray(system.conditional(hist, prompt), dtype=np.float64)
+        children = prob * p
+        worst = max(worst, abs(math.fsum(children) - prob))
+        frontier.extend((hist + (int(y),), float(children[y])) for y in np.nonzero(p > 0)[0])
+    return worst
+
+
+def coarse_graining_error(system: GAISystem, max_len: int, position: int, prompt: Sequence[int] = ()) -> float:
+    """Coarse-graining the intermediate token ``position`` into a proposition must add up (ch. 1, eq. coarse-grain).
+
+    For each pattern y_<i * y_>i (token i = ``position`` left open, a later token
+    fixed), the proposition's probability from the enumerated family equals
+    sum_y P(y_<i y y_>i) recomputed by the chain rule for each value y.  A
+    system whose conditionals depend on anything but the history fails.
+    Returns the largest discrepancy.
+    """
+    probs = enumerate_histories(system, max_len, prompt)
+    fine: dict[tuple, float] = {}
+    for h, p in probs.items():
+        if len(h) > position + 1:
+            key = h[:position] + (None,) + h[position + 1:]
+            fine[key] = fine.get(key, 0.0) + p
+    worst = 0.0
+    for key, p_fine in fine.items():
+        coarse = math.fsum(math.exp(log_joint(system, key[:position] + (y,) + key[position + 1:], prompt))
+                           for y in range(system.V) if y != system.eot)
+        worst = max(worst, abs(p_fine - coarse))
+    return worst
+
+
+@dataclass(frozen=True)
+class ChiSquare:
+    """Result of :func:`chi_square_test`."""
+
+    statistic: float
+    dof: int
+    p_value: float
+    n: int
+
+
+def chi_square_test(system: GAISystem, n: int, seed: int, max_len: int, prompt: Sequence[int] = (),
+                    min_expected: float = 5.0) -> ChiSquare:
+    """Pearson chi-square of ``n`` sampled histories against their exact probabilities.
+
+    Histories with expected count below ``min_expected`` are pooled into one cell.
+    """
+    from scipy import stats
+
+    exact = enumerate_histories(system, max_len, prompt)
+    counts: dict[tuple[int, ...], int] = {}
+    for h in sample(system, n, seed, max_len=max_len, prompt=prompt):
+        counts[h] = counts.get(h, 0) + 1
+    obs, exp, pool_o, pool_e = [], [], 0, 0.0
+    for h, p in exact.items():
+        if n * p >= min_expected:
+            obs.append(counts.get(h, 0))
+            exp.append(n * p)
+        else:
+            pool_o += counts.get(h, 0)
+            pool_e += n * p
+    if pool_e > 0:
+        obs.append(pool_o)
+        exp.append(pool_e)
+    if len(obs) < 2:
+        raise ValueError("chi_square_test needs at least two cells; raise n or max_len")
+    exp_arr = np.asarray(exp) * (sum(obs) / sum(exp))
+    stat, pval = stats.chisquare(obs, exp_arr)
+    return ChiSquare(float(stat), len(obs) - 1, float(pval), n)
+
+
+# --------------------------------------------------------------------------- propositions
+Proposition = Callable[[tuple[int, ...]], bool]
+
+
+def proposition_probability(probs: Mapping[tuple[int, ...], float], proposition: Proposition) -> float:
+    """P(alpha) = sum_{h in alpha} P(h) for a history proposition alpha (a predicate on histories)."""
+    return math.fsum(p for h, p in probs.items() if proposition(h))
+
+
+def occurs_before(first: int, second: int) -> Proposition:
+    """The proposition "token ``first`` occurs, and before any ``second``" (e.g. the dog before the park)."""
+    def prop(h: tuple[int, ...]) -> bool:
+        if first not in h:
+            return False
+        return second not in h or h.index(first) < h.index(second)
+    return prop
+
+
+def class_operator(history: Sequence[int], vocab_size: int) -> list[np.ndarray]:
+    """The classical class operator of a history: the time-ordered projectors |y_t><y_t| (ch. 1)."""
+    history = check_tokens(history, vocab_size, "history")
+    out = []
+    for y in history:
+        proj = np.zeros((vocab_size, vocab_size))
+        proj[y, y] = 1.0
+        out.append(proj)
+    return out
+
+
+def decoherence_functional(probs: Mapping[tuple[int, ...], float],
+                           propositions: Sequence[Proposition]) -> np.ndarray:
+    """D(alpha, beta) = sum_{h in alpha and beta} P(h): the classical decoherence functional (ch. 1, eq. dfun).
+
+    For an exclusive set of propositions it is diagonal with D(alpha, alpha) = P(alpha).
+    """
+    members = np.array([[bool(prop(h)) for h in probs] for prop in propositions], dtype=np.float64)
+    weights = np.fromiter(probs.values(), dtype=np.float64, count=len(probs))
+    return (members * weights) @ members.T
+
+
+# --------------------------------------------------------------------------- trees
+@dataclass
+class Node:
+    """A node of the tree of histories: the history, its probability and its children."""
+
+    history: tuple[int, ...]
+    prob: float
+    children: list["Node"] = field(default_factory=list)
+
+
+def history_tree(system: GAISystem, depth: int, prompt: Sequence[int] = (), top_k: int | None = None,
+                 min_prob: float = 0.0) -> Node:
+    """The tree of histories up to ``depth`` tokens; each node keeps its ``top_k`` likeliest children."""
+    prompt = check_tokens(prompt, system.V, "prompt")
+    root = Node((), 1.0)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if len(node.history) >= depth or (node.history and node.history[-1] == system.eot):
+            continue
+        p = system.next_distribution(node.history, prompt)
+        order = [int(y) for y in np.argsort(-p, kind="stable") if p[y] > 0]
+        for y in order[:top_k]:
+            if node.prob * p[y] > min_prob:
+                child = Node(node.history + (y,), node.prob * float(p[y]))
+                node.children.append(child)
+                stack.append(child)
+    return root
+
+
+def plot_history_tree(system: GAISystem, root: Node, ax=None, title: str | None = None):
+    """Draw a :func:`history_tree` left to right: edges labelled token and conditional, width ~ probability."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.5))
+    leaves: list[Node] = []
+
+    def collect(node):
+        if not node.children:
+            leaves.append(node)
+        for c in node.children:
+            collect(c)
+
+    collect(root)
+    ypos: dict[int, float] = {}
+
+    def place(node) -> float:
+        if not node.children:
+            y = -leaves.index(node)
+        else:
+            y = float(np.mean([place(c) for c in node.children]))
+        ypos[id(node)] = y
+        return y
+
+    place(root)
+
+    def draw(node):
+        x0, y0 = len(node.history), ypos[id(node)]
+        for c in node.children:
+            x1, y1 = len(c.history), ypos[id(c)]
+            ax.plot([x0, x1], [y0, y1], color="0.35", lw=0.6 + 5 * c.prob, solid_capstyle="round")
+            label = system.vocab[c.history[-1]].replace("<|endoftext|>", "<eot>")
+            ax.annotate(f"{label}  {c.prob / node.prob:.2f}", (x1, y1), xytext=(3, 2),
+                        textcoords="offset points", fontsize=8)
+            draw(c)
+
+    draw(root)
+    depth = max(len(leaf.history) for leaf in leaves)
+    ax.set_xlim(-0.2, depth + 0.9)
+    ax.set_xticks(range(depth + 1))
+    ax.set_xlabel("token time t")
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return ax
