@@ -1,0 +1,756 @@
+"""Token Fock space, and a language model realized as an open quantum system (chapter 2, ``book/02_fock``).
+
+Texts are vectors of the full (Boltzmann) Fock space over the Hilbert space of
+tokens ``H = l^2(V)``: ``|x_1 ... x_n> = x_1 (x) ... (x) x_n``, truncated at length
+``N``.  Generating a token is a quantum instrument whose Kraus operators
+``K_y = r*(y) G_y`` append the token ``y`` (right creation) with amplitude
+``sqrt(p(y | h))``; the Born rule then reproduces the model's chain-rule
+probabilities exactly (the chapter's representation theorem).
+
+Conventions (the chapter's section "choices"):
+
+* basis: the orthonormal basis ``{|y>}`` of ``l^2(V)``, one vector per token (not
+  embedding vectors, which are not orthogonal);
+* order: ``r*(f)`` appends on the right (reading order), ``l*(f)`` prepends;
+  a text's index lists the shorter texts first, then lexicographic order with the
+  first token most significant;
+* truncation: creation out of length ``N`` gives 0.  The instrument adds one
+  outcome, ``halt`` (index ``V``), whose Kraus operator is the projector onto the
+  *edge*: texts of length ``N`` and, with ``absorb_eot=True``, texts whose last
+  generated token is end-of-text.  The instrument is then trace preserving on the
+  whole domain (every text that starts with the prompt), edge included.
+
+Everything is ``scipy.sparse`` except the checks that say "tiny sizes only"
+(Choi matrix, unitary completion, decoherence functionals).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy import sparse
+
+from genphys import histories
+
+#: Largest matrix side that the dense, tiny-size checks accept.
+DENSE_LIMIT = 4096
+
+
+# --------------------------------------------------------------------------------------------
+# The truncated full Fock space
+# --------------------------------------------------------------------------------------------
+
+def _check_int(name: str, value: object, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class FockSpace:
+    """The full Fock space over ``C^V`` truncated at length ``N``: ``F_N = sum_{n=0}^{N} (C^V)^{(x) n}``.
+
+    Dimension ``sum_n V^n`` (eq. ``fock-dim`` of chapter 2).
+    """
+
+    V: int
+    N: int
+
+    def __post_init__(self):
+        _check_int("V", self.V, 1)
+        _check_int("N", self.N, 0)
+
+    @functools.cached_property
+    def offsets(self) -> np.ndarray:
+        """``offsets[n]`` = index of the first text of length ``n`` (``n = 0 .. N+1``)."""
+        return np.concatenate([[0], np.cumsum([self.V**n for n in range(self.N + 1)])]).astype(np.int64)
+
+    @property
+    def dim(self) -> int:
+        """``dim F_N = sum_{n<=N} V^n``."""
+        return int(self.offsets[-1])
+
+    @functools.cached_property
+    def lengths(self) -> np.ndarray:
+        """Length of every basis text, in index order (the spectrum of the number operator)."""
+        return np.repeat(np.arange(self.N + 1), [self.V**n for n in range(self.N + 1)])
+
+    def check_text(self, text: Sequence[int], name: str = "text") -> tuple[int, ...]:
+        """``text`` as a tuple of token ids, or a clear error (wrong type, token out of range, too long)."""
+        if isinstance(text, (str, bytes)) or not isinstance(text, (Sequence, np.ndarray)):
+            raise TypeError(f"{name} must be a sequence of token ids, got {type(text).__name__}")
+        out = tuple(int(x) for x in text)
+        if len(out) > self.N:
+            raise ValueError(f"{name} has length {len(out)}, longer than the truncation N = {self.N}")
+        bad = [x for x in out if not 0 <= x < self.V]
+        if bad:
+            raise ValueError(f"{name} has token ids {bad} outside the vocabulary 0..{self.V - 1}")
+        return out
+
+    def index(self, text: Sequence[int]) -> int:
+        """Basis index of ``|x_1 ... x_n>``: ``offset(n) + sum_i x_i V^{n-i}``."""
+        text = self.check_text(text)
+        local = 0
+        for x in text:
+            local = local * self.V + x
+        return int(self.offsets[len(text)]) + local
+
+    def text(self, index: int) -> tuple[int, ...]:
+        """The text with basis index ``index`` (inverse of :meth:`index`)."""
+        index = _check_int("index", index, 0)
+        if index >= self.dim:
+            raise ValueError(f"index must be < dim = {self.dim}, got {index}")
+        n = int(np.searchsorted(self.offsets, index, side="right")) - 1
+        return tuple(int(d) for d in self.digits(np.array([index - self.offsets[n]]), n)[0])
+
+    def digits(self, local: np.ndarray, n: int) -> np.ndarray:
+        """Tokens of the length-``n`` texts with local indices ``local``: array ``(len(local), n)``."""
+        powers = self.V ** np.arange(n - 1, -1, -1, dtype=np.int64)
+        return (np.asarray(local, dtype=np.int64)[:, None] // powers) % self.V
+
+    def texts(self, n: int) -> np.ndarray:
+        """All ``V^n`` texts of length ``n`` in index order, as an array ``(V^n, n)``."""
+        n = _check_int("n", n, 0)
+        if n > self.N:
+            raise ValueError(f"n must be <= N = {self.N}, got {n}")
+        return self.digits(np.arange(self.V**n), n)
+
+    def state(self, text: Sequence[int]) -> np.ndarray:
+        """The basis vector ``|x_1 ... x_n>`` (dense, complex)."""
+        psi = np.zeros(self.dim, dtype=complex)
+        psi[self.index(text)] = 1.0
+        return psi
+
+    def vacuum(self) -> np.ndarray:
+        """The vacuum ``|Omega>``: the empty text."""
+        return self.state(())
+
+
+def _token_vector(space: FockSpace, f, name: str) -> np.ndarray:
+    """A one-token vector ``f`` in ``C^V``: a token id, or an array of ``V`` amplitudes."""
+    if isinstance(f, (int, np.integer)) and not isinstance(f, bool):
+        space.check_text([f], name)
+        vec = np.zeros(space.V, dtype=complex)
+        vec[int(f)] = 1.0
+        return vec
+    vec = np.asarray(f, dtype=complex)
+    if vec.shape != (space.V,):
+        raise ValueError(f"{name} must be a token id or a vector of shape ({space.V},), got shape {vec.shape}")
+    return vec
+
+
+def creation(space: FockSpace, f, side: str = "right") -> sparse.csr_matrix:
+    """Right creation ``r*(f)|x> = |x f>`` or left creation ``l*(f)|x> = |f x>``; 0 out of length ``N``.
+
+    Chapter 2, eq. ``creation``.  ``f`` is a token id or a vector in ``C^V``.
+    """
+    if side not in ("right", "left"):
+        raise ValueError(f"side must be 'right' or 'left', got {side!r}")
+    vec = _token_vector(space, f, "f")
+    rows, cols, vals = [], [], []
+    for n in range(space.N):
+        local = np.arange(space.V**n, dtype=np.int64)
+        for y in np.flatnonzero(vec):
+            new = local * space.V + y if side == "right" else y * space.V**n + local
+            rows.append(space.offsets[n + 1] + new)
+            cols.append(space.offsets[n] + local)
+            vals.append(np.full(local.size, vec[y]))
+    if not rows:
+        return sparse.csr_matrix((space.dim, space.dim), dtype=complex)
+    return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(space.dim, space.dim))
+
+
+def annihilation(space: FockSpace, f, side: str = "right") -> sparse.csr_matrix:
+    """``r(f) = r*(f)^dag`` (removes the last token against ``<f|``), or ``l(f)`` (the first token)."""
+    return creation(space, f, side).conj().T.tocsr()
+
+
+def number_operator(space: FockSpace) -> sparse.dia_matrix:
+    """``N_op |x_1..x_n> = n |x_1..x_n>`` (chapter 2, eq. ``number``)."""
+    return sparse.diags(space.lengths.astype(float))
+
+
+def below_edge(space: FockSpace) -> sparse.dia_matrix:
+    """Projector onto texts shorter than ``N``: where creation does not fall off the truncation."""
+    return sparse.diags((space.lengths < space.N).astype(float))
+
+
+def cuntz_toeplitz_errors(space: FockSpace, side: str = "right") -> dict:
+    """Largest deviations from the Cuntz-Toeplitz relations on the truncated space (chapter 2, eq. ``cuntz``).
+
+    ``orthogonality``: ``max_{i,j} |r(e_i) r*(e_j) - delta_ij P_{<N}|``;
+    ``completeness``: ``|sum_y r*(e_y) r(e_y) - (I - |Omega><Omega|)|``.  Both vanish exactly.
+    """
+    cre = [creation(space, y, side) for y in range(space.V)]
+    below = below_edge(space)
+    orth = max(abs(ci.conj().T @ cj - (i == j) * below).max() if space.N else 0.0
+               for i, ci in enumerate(cre) for j, cj in enumerate(cre))
+    total = sum((c @ c.conj().T for c in cre), sparse.csr_matrix((space.dim, space.dim)))
+    not_vacuum = sparse.diags((space.lengths > 0).astype(float))
+    return {"orthogonality": float(orth), "completeness": float(abs(total - not_vacuum).max())}
+
+
+# --------------------------------------------------------------------------------------------
+# The symmetric (bosonic) Fock space
+# --------------------------------------------------------------------------------------------
+
+def symmetric_dimension(V: int, N: int) -> int:
+    """``dim`` of the symmetric Fock space: ``sum_{n<=N} C(V+n-1, n)`` (multisets of tokens)."""
+    V, N = _check_int("V", V, 1), _check_int("N", N, 0)
+    return sum(math.comb(V + n - 1, n) for n in range(N + 1))
+
+
+def symmetrizer(space: FockSpace) -> sparse.csr_matrix:
+    """``P_S |x_1..x_n> = (1/n!) sum_sigma |x_sigma(1) .. x_sigma(n)>`` (chapter 2, eq. ``symmetrizer``).
+
+    Built text by text from the distinct rearrangements; meant for small ``V^N``.
+    """
+    rows, cols, vals = [], [], []
+    for n in range(space.N + 1):
+        for local, text in enumerate(space.texts(n)):
+            col = space.offsets[n] + local
+            for perm, count in Counter(itertools.permutations(text.tolist())).items():
+                rows.append(space.index(perm))
+                cols.append(col)
+                vals.append(count / math.factorial(n))
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(space.dim, space.dim))
+
+
+def occupations(text: Sequence[int], V: int) -> tuple[int, ...]:
+    """Occupation numbers ``(n_0, .., n_{V-1})``: the label of the symmetric state of ``text``."""
+    V = _check_int("V", V, 1)
+    counts = np.bincount(np.asarray(FockSpace(V, len(text)).check_text(text), dtype=np.int64), minlength=V)
+    return tuple(int(c) for c in counts)
+
+
+def positional_text(text: Sequence[int], V: int, N: int) -> tuple[int, ...]:
+    """Fold positions into the token vectors: ``x_i -> e_{x_i} (x) e_i`` in ``C^V (x) C^N`` (id ``x_i N + i``)."""
+    text = FockSpace(V, N).check_text(text)
+    return tuple(x * N + i for i, x in enumerate(text))
+
+
+# --------------------------------------------------------------------------------------------
+# Instruments: Kraus operators, trace preservation, complete positivity
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Instrument:
+    """A quantum instrument ``Phi_k(rho) = K_k rho K_k^dag`` on a truncated Fock space, one outcome per token + halt.
+
+    ``kraus[k]`` for ``k < V`` creates token ``k``; ``kraus[V]`` (halt) acts on the edge.
+    ``domain`` marks the texts the instrument is defined on (those starting with
+    ``prompt``); it must be trace preserving there: ``sum_k K_k^dag K_k = P_domain``.
+    ``conditionals`` maps a text index to the model's ``p(. | X, h)`` used to build it.
+    """
+
+    space: FockSpace
+    kraus: tuple
+    domain: np.ndarray
+    prompt: tuple = ()
+    conditionals: dict | None = None
+    vocab: tuple | None = None
+    tol: float = 1e-10
+
+    def __post_init__(self):
+        d = self.space.dim
+        if len(self.kraus) != self.space.V + 1:
+            raise ValueError(f"kraus must hold V + 1 = {self.space.V + 1} operators (one per token, then halt), "
+                             f"got {len(self.kraus)}")
+        for k, op in enumerate(self.kraus):
+            if op.shape != (d, d):
+                raise ValueError(f"kraus[{k}] has shape {op.shape}, expected ({d}, {d}) for this Fock space")
+        if self.vocab is not None and len(self.vocab) != self.space.V:
+            raise ValueError(f"vocab has {len(self.vocab)} tokens but the Fock space has V = {self.space.V}")
+        if np.asarray(self.domain).shape != (d,):
+            raise ValueError(f"domain must be a boolean mask of shape ({d},)")
+        err = trace_preservation_error(self.kraus, self.domain)
+        if err > self.tol:
+            raise ValueError(f"kraus is not trace preserving on its domain: |sum K^dag K - P| = {err:.3g} > {self.tol}")
+
+    @property
+    def halt(self) -> int:
+        """The outcome index of ``halt``: ``V``."""
+        return self.space.V
+
+    @property
+    def initial_state(self) -> np.ndarray:
+        """``|X>``: the prompt's text, whose projector is ``rho_X``."""
+        return self.space.state(self.prompt)
+
+
+def trace_preservation_error(kraus: Sequence, domain: np.ndarray | None = None) -> float:
+    """``max |sum_k K_k^dag K_k - P_domain|`` (chapter 2, eq. ``tp``); ``domain=None`` means the identity."""
+    d = kraus[0].shape[1]
+    total = sum((sparse.csr_matrix(k).conj().T @ sparse.csr_matrix(k) for k in kraus), sparse.csr_matrix((d, d)))
+    target = sparse.identity(d) if domain is None else sparse.diags(np.asarray(domain, dtype=float))
+    diff = abs(sparse.csr_matrix(total - target))
+    return float(diff.max()) if diff.nnz else 0.0
+
+
+def _prompt_block(space: FockSpace, prompt: tuple, n: int) -> np.ndarray:
+    """Indices of the length-``n`` texts that start with ``prompt``."""
+    m = len(prompt)
+    code = space.index(prompt) - space.offsets[m]
+    return space.offsets[n] + code * space.V ** (n - m) + np.arange(space.V ** (n - m), dtype=np.int64)
+
+
+def _check_system(system, name: str = "system"):
+    if not isinstance(system, histories.GAISystem):
+        raise TypeError(f"{name} must be a genphys.histories.GAISystem, got {type(system).__name__}")
+    return system
+
+
+def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = True) -> Instrument:
+    """The instrument of a GAI system: ``K_y = r*(y) G_y``, ``G_y = sum_h sqrt(p(y|X,h)) |X h><X h|`` (eq. ``kraus``).
+
+    ``system`` follows :class:`genphys.histories.GAISystem` (``vocab``, ``eot``,
+    ``conditional``).  The space holds prompt + generated text up to length ``N``;
+    the edge (length ``N``, and finished texts with ``absorb_eot``) only halts.
+    """
+    _check_system(system)
+    space = FockSpace(len(system.vocab), _check_int("N", N, 1))
+    prompt = space.check_text(prompt, "prompt")
+    if len(prompt) >= space.N:
+        raise ValueError(f"prompt has length {len(prompt)}; N = {space.N} leaves no room to generate")
+    domain = np.zeros(space.dim, dtype=bool)
+    gains = np.zeros((space.V, space.dim))
+    conditionals = {}
+    for n in range(len(prompt), space.N + 1):
+        idx = _prompt_block(space, prompt, n)
+        domain[idx] = True
+        if n == space.N:
+            continue
+        for i, h in zip(idx, space.digits(idx - space.offsets[n], n)[:, len(prompt):]):
+            if absorb_eot and h.size and h[-1] == system.eot:
+                continue
+            conditionals[int(i)] = system.next_distribution(h.tolist(), prompt)
+            gains[:, i] = np.sqrt(conditionals[int(i)])
+    active = np.zeros(space.dim, dtype=bool)
+    active[list(conditionals)] = True
+    kraus = [(creation(space, y) @ sparse.diags(gains[y])).tocsr() for y in range(space.V)]
+    kraus.append(sparse.diags((domain & ~active).astype(float)).tocsr())
+    return Instrument(space, tuple(kraus), domain, prompt, conditionals, vocab=tuple(system.vocab))
+
+
+def apply_map(kraus: Sequence, rho) -> np.ndarray:
+    """``Phi(rho) = sum_k K_k rho K_k^dag`` (dense result)."""
+    return sum(k @ (k @ np.asarray(rho)).conj().T for k in kraus).conj().T
+
+
+def choi_matrix(kraus: Sequence) -> np.ndarray:
+    """Choi matrix ``C = sum_{ij} |i><j| (x) Phi(|i><j|)`` of the map with these Kraus operators (tiny sizes only).
+
+    Complete positivity <=> ``C >= 0`` (Choi 1975; chapter 2, eq. ``choi``).
+    """
+    d = kraus[0].shape[0]
+    if d * d > DENSE_LIMIT:
+        raise ValueError(f"choi_matrix is dense: the space has dimension {d}, so d^2 = {d * d} > {DENSE_LIMIT}")
+    dense = [k.toarray() if sparse.issparse(k) else np.asarray(k) for k in kraus]
+    choi = np.zeros((d * d, d * d), dtype=complex)
+    for i in range(d):
+        for j in range(d):
+            unit = np.zeros((d, d))
+            unit[i, j] = 1.0
+            choi[i * d:(i + 1) * d, j * d:(j + 1) * d] = apply_map(dense, unit)
+    return choi
+
+
+def choi_min_eigenvalue(instr: Instrument) -> float:
+    """Smallest eigenvalue over the Choi matrices of every outcome map ``Phi_k`` (>= -1e-12 means CP)."""
+    return float(min(np.linalg.eigvalsh(choi_matrix([k]))[0] for k in instr.kraus))
+
+
+# --------------------------------------------------------------------------------------------
+# Born rule = chain rule; the decoherence functional
+# --------------------------------------------------------------------------------------------
+
+def history_states(instr: Instrument, length: int) -> tuple[np.ndarray, sparse.csc_matrix]:
+    """All token histories ``h`` of ``length`` and the columns ``C_h |X> = K_{y_L} .. K_{y_1} |X>``.
+
+    Returns ``(histories (V^L, L), states (dim, V^L))`` in text order (first token
+    most significant); each column is computed by applying the Kraus operators, all
+    histories of one length at once.
+    """
+    length = _check_int("length", length, 0)
+    if len(instr.prompt) + length > instr.space.N:
+        raise ValueError(f"length {length} + prompt {len(instr.prompt)} exceeds the truncation N = {instr.space.N}")
+    hist = np.zeros((1, 0), dtype=np.int64)
+    states = sparse.csc_matrix(instr.initial_state.reshape(-1, 1))
+    V = instr.space.V
+    for _ in range(length):
+        m = states.shape[1]
+        order = (np.arange(m * V) % V) * m + np.arange(m * V) // V  # text order: old history, then y
+        states = sparse.hstack([instr.kraus[y] @ states for y in range(V)]).tocsc()[:, order]
+        hist = np.vstack([np.column_stack([hist, np.full(len(hist), y)]) for y in range(V)])[order]
+    return hist, states
+
+
+def born_probabilities(instr: Instrument, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``P(h) = Tr[Phi_{y_L} .. Phi_{y_1}(rho_X)] = |C_h |X>|^2`` for every history of ``length`` (eq. ``born``)."""
+    hist, states = history_states(instr, length)
+    return hist, np.asarray(abs(states).power(2).sum(axis=0)).ravel()
+
+
+def born_probability(instr: Instrument, history: Sequence[int]) -> float:
+    """``Tr[Phi_{y_L}( .. Phi_{y_1}(rho_X))]`` for one history, with the density matrix ``rho_X = |X><X|`` (sparse)."""
+    history = instr.space.check_text(history, "history")
+    if len(instr.prompt) + len(history) > instr.space.N:
+        raise ValueError(f"history has length {len(history)}; with the prompt it exceeds N = {instr.space.N}")
+    x = sparse.csc_matrix(instr.initial_state.reshape(-1, 1))
+    rho = x @ x.conj().T
+    for y in history:
+        rho = instr.kraus[y] @ rho @ instr.kraus[y].conj().T
+    return float(rho.diagonal().sum().real)
+
+
+def chain_rule_probabilities(instr: Instrument, length: int) -> np.ndarray:
+    """``P(h) = prod_t p(y_t | X, y_<t)`` (chapter 1's chain rule) for all histories of ``length``, in text order.
+
+    Products of the conditionals the instrument was built from, without any operator.
+    """
+    space, m = instr.space, len(instr.prompt)
+    prob = np.ones(1)
+    for t in range(length):
+        idx = _prompt_block(space, instr.prompt, m + t)
+        cond = np.array([instr.conditionals.get(int(i), np.zeros(space.V)) for i in idx])  # (V^t, V)
+        prob = (prob[:, None] * cond).ravel()
+    return prob
+
+
+def decoherence_functional(instr: Instrument, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``d(h, h') = Tr[C_h rho_X C_{h'}^dag] = <X| C_{h'}^dag C_h |X>`` over histories of ``length`` (eq. ``decoherence``)."""
+    hist, states = history_states(instr, length)
+    if len(hist) > DENSE_LIMIT:
+        raise ValueError(f"the decoherence functional is dense: {len(hist)} histories > {DENSE_LIMIT}")
+    return hist, (states.T @ states.conj()).toarray()
+
+
+def verify(instr: Instrument) -> dict:
+    """Every sparse check of the instrument: trace preservation and Born = chain rule for all histories.
+
+    Returns the errors, the number of histories and the largest Born-versus-model error.
+    """
+    out = {"trace_error": trace_preservation_error(instr.kraus, instr.domain), "histories": 0, "born_error": 0.0}
+    for length in range(instr.space.N - len(instr.prompt) + 1):
+        hist, born = born_probabilities(instr, length)
+        reference = chain_rule_probabilities(instr, length)
+        out["histories"] += len(hist)
+        out["born_error"] = max(out["born_error"], float(np.max(np.abs(born - reference))))
+        out[f"total_{length}"] = float(born.sum())
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Stinespring dilation and sampling by measuring the environment
+# --------------------------------------------------------------------------------------------
+
+def stinespring_isometry(instr: Instrument) -> sparse.csc_matrix:
+    """``W = sum_k K_k (x) |k>_E`` from the system to system (x) environment (``E = V + 1``; eq. ``stinespring``).
+
+    ``W^dag W = sum_k K_k^dag K_k = P_domain``; row ``i E + k`` is ``|i> (x) |k>_E``.
+    """
+    E = len(instr.kraus)
+    return sum((sparse.kron(k, sparse.csc_matrix(([1.0], ([j], [0])), shape=(E, 1))) for j, k in
+                enumerate(instr.kraus)), sparse.csc_matrix((instr.space.dim * E, instr.space.dim))).tocsc()
+
+
+def stinespring_unitary(instr: Instrument) -> np.ndarray:
+    """A unitary ``U`` on system (x) environment with ``U (|psi> (x) |0>_E) = W |psi>`` on the domain (tiny sizes).
+
+    The remaining columns complete an orthonormal basis (``scipy.linalg.null_space``).
+    """
+    from scipy.linalg import null_space
+
+    W = stinespring_isometry(instr)
+    d, E = instr.space.dim, len(instr.kraus)
+    if d * E > DENSE_LIMIT:
+        raise ValueError(f"stinespring_unitary is dense: dim (x) E = {d * E} > {DENSE_LIMIT}")
+    U = np.zeros((d * E, d * E), dtype=complex)
+    used = np.flatnonzero(instr.domain) * E
+    U[:, used] = W.toarray()[:, instr.domain]
+    free = np.setdiff1d(np.arange(d * E), used)
+    U[:, free] = null_space(U[:, used].conj().T)
+    return U
+
+
+def sample_by_environment(instr: Instrument, n: int, seed: int) -> list[tuple[int, ...]]:
+    """Sample ``n`` histories by applying ``W`` and measuring the environment in ``{|k>_E}`` until ``halt``.
+
+    Outcome ``k`` has probability ``|(I (x) <k|) W psi|^2 = |K_k psi|^2`` and leaves
+    ``K_k psi / |K_k psi|``; the system stays a basis text (times a phase), so the
+    step reads one column of ``W``.
+    """
+    n = _check_int("n", n, 0)
+    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    W, E = stinespring_isometry(instr), len(instr.kraus)
+    start = instr.space.index(instr.prompt)
+    out = []
+    for _ in range(n):
+        i, history = start, []
+        while True:
+            col = W[:, [i]]
+            probs = np.abs(col.data) ** 2
+            row = col.indices[rng.choice(probs.size, p=probs / probs.sum())]
+            i, k = divmod(int(row), E)
+            if k == instr.halt:
+                break
+            history.append(k)
+        out.append(tuple(history))
+    return out
+
+
+def chi_square_two_samples(a: Sequence, b: Sequence, min_expected: float = 5.0) -> dict:
+    """Chi-square test that two samples of histories come from one distribution (rare outcomes pooled).
+
+    Categories whose pooled expected count is below ``min_expected`` are merged into one
+    bin; returns ``statistic``, ``dof`` and ``p_value`` (``scipy.stats.chi2_contingency``).
+    """
+    from scipy.stats import chi2_contingency
+
+    ca, cb = Counter(map(tuple, a)), Counter(map(tuple, b))
+    keys = sorted(set(ca) | set(cb))
+    table = np.array([[ca[k] for k in keys], [cb[k] for k in keys]], dtype=float)
+    expected = table.sum(axis=0) * min(table.sum(axis=1)) / table.sum()
+    common, rare = table[:, expected >= min_expected], table[:, expected < min_expected].sum(axis=1, keepdims=True)
+    if rare.sum() > 0:
+        common = np.hstack([common, rare])
+    if common.shape[1] < 2:
+        raise ValueError("chi_square_two_samples needs at least two categories with enough counts")
+    stat, p, dof, _ = chi2_contingency(common, correction=False)
+    return {"statistic": float(stat), "dof": int(dof), "p_value": float(p)}
+
+
+# --------------------------------------------------------------------------------------------
+# The record-free contrast
+# --------------------------------------------------------------------------------------------
+
+def random_unitary(V: int, seed: int) -> np.ndarray:
+    """A Haar-random unitary on ``C^V`` (``scipy.stats.unitary_group``)."""
+    from scipy.stats import unitary_group
+
+    return unitary_group.rvs(_check_int("V", V, 2), random_state=_check_int("seed", seed, 0))
+
+
+def record_free_decoherence(U: np.ndarray, psi0: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Decoherence functional of a record-free model: state in ``C^V``, ``psi -> P_y U psi`` per token (eq. ``recordfree``).
+
+    ``C_h = P_{y_L} U .. P_{y_1} U``; ``d(h, h') = <psi0| C_{h'}^dag C_h |psi0>``.
+    """
+    U, psi0 = np.asarray(U, dtype=complex), np.asarray(psi0, dtype=complex)
+    V = U.shape[0]
+    if U.shape != (V, V) or np.abs(U.conj().T @ U - np.eye(V)).max() > 1e-10:
+        raise ValueError(f"U must be a unitary matrix, got shape {U.shape}")
+    if psi0.shape != (V,) or abs(np.linalg.norm(psi0) - 1) > 1e-10:
+        raise ValueError(f"psi0 must be a unit vector of shape ({V},)")
+    length = _check_int("length", length, 0)
+    if V**length > DENSE_LIMIT:
+        raise ValueError(f"{V}^{length} histories exceed {DENSE_LIMIT}")
+    hist = np.array(list(itertools.product(range(V), repeat=length)), dtype=np.int64).reshape(-1, length)
+    states = np.empty((V, len(hist)), dtype=complex)
+    for col, h in enumerate(hist):
+        psi = psi0
+        for y in h:
+            psi = U @ psi
+            psi = np.where(np.arange(V) == y, psi, 0)
+        states[:, col] = psi
+    return hist, states.T @ states.conj()
+
+
+def interference(d: np.ndarray) -> float:
+    """Size of the off-diagonal part of a decoherence functional: ``max_{h != h'} |d(h, h')|``."""
+    d = np.asarray(d)
+    return float(np.abs(d - np.diag(np.diag(d))).max()) if d.size else 0.0
+
+
+def compare_with_model(instr: Instrument, system) -> dict:
+    """Born probabilities against chapter 1's exact enumeration of ``system`` (``histories.enumerate_histories``).
+
+    Every history of the sample space up to the truncation (finished ones and those
+    of the largest length); ``vocab`` must be the instrument's.  Returns the largest
+    absolute error and the arrays compared.
+    """
+    _check_system(system)
+    if instr.vocab is not None and tuple(system.vocab) != tuple(instr.vocab):
+        raise ValueError(f"system vocab {tuple(system.vocab)[:6]}... does not match the instrument's "
+                         f"{tuple(instr.vocab)[:6]}...")
+    if len(system.vocab) != instr.space.V:
+        raise ValueError(f"system has V = {len(system.vocab)} tokens, the instrument's Fock space V = {instr.space.V}")
+    exact = histories.enumerate_histories(system, instr.space.N - len(instr.prompt), instr.prompt)
+    born = np.array([born_probability(instr, h) for h in exact]) if len(exact) <= 2000 else None
+    if born is None:
+        by_length = {}
+        for h in exact:
+            by_length.setdefault(len(h), []).append(h)
+        born_map = {}
+        for length, hs in by_length.items():
+            hist, probs = born_probabilities(instr, length)
+            local = dict(zip(map(tuple, hist.tolist()), probs))
+            born_map.update({h: local[h] for h in hs})
+        born = np.array([born_map[h] for h in exact])
+    model = np.array(list(exact.values()))
+    return {"histories": list(exact), "born": born, "model": model,
+            "max_error": float(np.max(np.abs(born - model))) if len(model) else 0.0}
+
+
+# --------------------------------------------------------------------------------------------
+# Chen's stochastic-attention reading of a transformer
+# --------------------------------------------------------------------------------------------
+
+READINGS = ("soft", "all_blocks", "block_per_step")
+
+
+def _attention_branches(model, idx, stochastic: Sequence[int]):
+    """Branches of the last position's computation: weights ``pi(s)`` and next-token probabilities ``p(y | s)``.
+
+    In every block listed in ``stochastic`` each head of the last query attends to one
+    key ``s`` drawn with its softmax weight (the value ``v_s`` replaces ``sum_s a_s v_s``);
+    earlier positions keep their exact (soft) states.  Uses the model's own modules.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x = model.embed(idx)
+    inputs = []
+    for block in model.blocks:
+        inputs.append(x)
+        x, _ = block(x)
+    last, weight = inputs[0][:, -1:], torch.ones(1, dtype=x.dtype)
+    T = idx.shape[1]
+    for layer, block in enumerate(model.blocks):
+        seq = torch.cat([inputs[layer][:, :-1].expand(last.shape[0], -1, -1), last], dim=1)
+        q, k, v = block.mix._qkv(block.norm1(seq))
+        a = ((q[:, :, -1:] @ k.transpose(-1, -2)).squeeze(2) / math.sqrt(q.shape[-1])).softmax(-1)  # (B, H, T)
+        if layer in stochastic:
+            H = a.shape[1]
+            combos = torch.cartesian_prod(*[torch.arange(T)] * H).reshape(-1, H)  # (C, H)
+            heads = torch.arange(H)
+            w = a[:, heads, combos].prod(-1)                                       # (B, C)
+            y = v[:, heads, combos]                                                # (B, C, H, dh)
+            weight = (weight[:, None] * w).reshape(-1)
+            last = last.repeat_interleave(len(combos), dim=0)
+            y = y.reshape(last.shape[0], 1, -1)
+        else:
+            y = (a[..., None] * v).sum(-2).reshape(last.shape[0], 1, -1)
+        last = last + block.mix.proj(y)
+        last = last + block.mlp(block.norm2(last))
+    probs = F.linear(model.norm(last), model.embed.weight)[:, 0].double().softmax(-1)
+    return weight.double(), probs
+
+
+class StochasticAttention(histories.GAISystem):
+    """Chen's reading of attention as sampling a key: a GAI system ``p_stoch(y|h) = sum_s pi(s|h) p(y|h,s)``.
+
+    The attended positions ``s`` are an unobserved environment index of the instrument
+    ``Phi_y = sum_s K_{y,s} . K_{y,s}^dag`` (chapter 2, eq. ``stochastic``).  ``reading``:
+    ``"all_blocks"`` samples in every block at every step; ``"block_per_step"`` samples only
+    in block ``l mod L`` at step ``l`` (0-based); ``"soft"`` samples nowhere (the transformer).
+    Input convention as :class:`genphys.histories.TorchModel`: ``bos`` (default eot) + prompt + history.
+    """
+
+    def __init__(self, model, vocab: Sequence[str], eot: int, reading: str = "all_blocks", bos: int | None = None):
+        import copy
+
+        from genphys.lm.models import TransformerLM
+
+        if not isinstance(model, TransformerLM):
+            raise TypeError(f"model must be a genphys.lm.models.TransformerLM, got {type(model).__name__}")
+        if reading not in READINGS:
+            raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
+        if len(vocab) != model.cfg.vocab_size:
+            raise ValueError(f"vocab has {len(vocab)} tokens, the model's vocab_size is {model.cfg.vocab_size}")
+        self.vocab, self.eot, self.reading = tuple(vocab), int(eot), reading
+        self.bos = self.eot if bos is None else int(bos)
+        self.model = copy.deepcopy(model).double().eval()
+
+    def stochastic_blocks(self, step: int) -> tuple[int, ...]:
+        """The blocks whose attention samples a key when generating token ``step`` (0-based)."""
+        L = len(self.model.blocks)
+        return {"soft": (), "all_blocks": tuple(range(L)), "block_per_step": (step % L,)}[self.reading]
+
+    def branches(self, history: Sequence[int], prompt: Sequence[int] = ()):
+        """``(pi(s), p(. | h, s))`` over the environment index ``s`` (joint key choices)."""
+        import torch
+
+        idx = torch.tensor([[self.bos, *prompt, *history]], dtype=torch.long)
+        with torch.no_grad():
+            w, p = _attention_branches(self.model, idx, self.stochastic_blocks(len(history)))
+        return w.numpy(), p.numpy()
+
+    def conditional(self, history, prompt=()):
+        """``p_stoch(y | X, h) = sum_s pi(s | h) p(y | h, s)``."""
+        w, p = self.branches(history, prompt)
+        return w @ p
+
+
+def total_variation(p: dict, q: dict) -> float:
+    """``TV(P, Q) = 1/2 sum_h |P(h) - Q(h)|`` over the union of two dictionaries of history probabilities."""
+    return 0.5 * float(sum(abs(p.get(h, 0.0) - q.get(h, 0.0)) for h in set(p) | set(q)))
+
+
+def attention_tv_gap(model, vocab: Sequence[str], eot: int, max_len: int, prompt: Sequence[int] = ()) -> dict:
+    """TV distance between the transformer's history distribution and each stochastic-attention reading.
+
+    Joint distributions over every history up to ``max_len`` tokens (``histories.enumerate_histories``),
+    and the largest per-history next-token TV.  Returns ``{reading: {"joint": .., "worst_step": ..}}``.
+    """
+    exact = StochasticAttention(model, vocab, eot, "soft")
+    truth = histories.enumerate_histories(exact, max_len, prompt)
+    prefixes = {h[:t] for h in truth for t in range(len(h) + 1) if not (h[:t] and h[t - 1] == eot)} - set(
+        h for h in truth if len(h) == max_len)
+    out = {}
+    for reading in ("all_blocks", "block_per_step"):
+        system = StochasticAttention(model, vocab, eot, reading)
+        joint = histories.enumerate_histories(system, max_len, prompt)
+        worst = max(0.5 * float(np.abs(system.conditional(h, prompt) - exact.conditional(h, prompt)).sum())
+                    for h in prefixes)
+        out[reading] = {"joint": total_variation(truth, joint), "worst_step": worst}
+    return out
+
+
+def train_tiny_transformer(system, n_texts: int, steps: int, seed: int, max_len: int, batch: int = 128, **config):
+    """A :class:`genphys.lm.models.TransformerLM` fitted in seconds to ``n_texts`` histories sampled from ``system``.
+
+    Cross-entropy on ``bos + history`` (padded after eot with eot, padding not scored), AdamW on
+    minibatches of ``batch`` texts.
+    ``config`` overrides the tiny :class:`~genphys.lm.models.ModelConfig` (d_model 32, 2 layers, 2 heads).
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from genphys import config as gconfig
+    from genphys.lm.models import ModelConfig, TransformerLM
+
+    _check_system(system)
+    gconfig.seed_everything(seed)
+    cfg = ModelConfig(**{"vocab_size": len(system.vocab), "d_model": 32, "n_layers": 2, "n_heads": 2, **config})
+    texts = histories.sample(system, _check_int("n_texts", n_texts, 1), seed, max_len=max_len)
+    tokens = torch.full((len(texts), max_len + 1), system.eot, dtype=torch.long)
+    scored = torch.zeros(len(texts), max_len, dtype=torch.bool)
+    for row, h in enumerate(texts):
+        tokens[row, 1:len(h) + 1] = torch.tensor(h, dtype=torch.long)
+        scored[row, :len(h)] = True
+    model = TransformerLM(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a model this small trains several times faster on one thread
+    try:
+        for _ in range(_check_int("steps", steps, 1)):
+            rows = torch.randint(len(texts), (min(batch, len(texts)),), generator=gen)
+            logits = model(tokens[rows, :-1])
+            loss = F.cross_entropy(logits[scored[rows]], tokens[rows, 1:][scored[rows]])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    finally:
+        torch.set_num_threads(threads)
+    return model.eval()
