@@ -1,0 +1,172 @@
+"""Training and validation text for chapter 7, tokenised and packed (DESIGN section 6).
+
+Three sources, named by ``spec``:
+
+* ``"stories"`` - the offline story source of chapter 1 (:mod:`genphys.stories`), unlimited and
+  seeded; validation stories come from a seed range disjoint from every training seed;
+* ``"tinystories"`` - ``datasets.load_dataset("roneneldan/TinyStories")`` (cached by ``datasets``),
+  shuffled by seed; validation is its validation split.  When the hub cannot be reached, one
+  line says so and the story source is used instead;
+* a path to a text file in TinyStories format (stories separated by ``<|endoftext|>`` lines):
+  every 20th story is held out for validation; training order is shuffled by seed in a
+  streaming buffer.
+
+Training text is streamed, tokenised story by story and packed into fixed-length rows of
+``seq_len + 1`` tokens (stories joined by the end-of-text token); nothing is loaded whole.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+SEPARATOR = "<|endoftext|>"
+VALID_SEED = 2**31 - 1            # story-source seed of the validation text; training seeds stay below it
+HOLDOUT_EVERY = 20                 # text files: story i is validation when i % 20 == 19
+SHUFFLE_BUFFER = 2048
+
+
+def _stories_module():
+    from genphys import stories
+    return stories
+
+
+def read_stories(path: str | Path) -> Iterator[str]:
+    """Stories of a TinyStories-format text file, streamed, stripped, empty ones skipped."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"text file {str(path)!r} not found")
+    lines: list[str] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip() == SEPARATOR:
+                story = "".join(lines).strip()
+                if story:
+                    yield story
+                lines = []
+            else:
+                lines.append(line)
+    story = "".join(lines).strip()
+    if story:
+        yield story
+
+
+def _shuffled(stream: Iterator[str], seed: int, buffer: int = SHUFFLE_BUFFER) -> Iterator[str]:
+    """A seeded streaming shuffle (reservoir of ``buffer`` items)."""
+    rng = random.Random(seed)
+    pool: list[str] = []
+    for item in stream:
+        if len(pool) < buffer:
+            pool.append(item)
+            continue
+        i = rng.randrange(buffer)
+        yield pool[i]
+        pool[i] = item
+    rng.shuffle(pool)
+    yield from pool
+
+
+def _load_tinystories(split: str):
+    import datasets
+
+    return datasets.load_dataset("roneneldan/TinyStories", split=split)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where text comes from: ``train(seed)`` streams training stories, ``validation(n)`` gives held-out ones."""
+
+    name: str
+    train: Callable[[int], Iterator[str]]
+    validation: Callable[[int], list[str]]
+
+
+def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[str], None] = print) -> Source:
+    """The text source named by ``spec``: ``"stories"``, ``"tinystories"`` or a path to a text file."""
+    if not isinstance(spec, (str, Path)):
+        raise TypeError(f"data spec must be 'stories', 'tinystories' or a file path, got {type(spec).__name__}")
+    spec = str(spec)
+    if spec == "stories":
+        st = _stories_module()
+        def train(seed):
+            if not 0 <= seed < VALID_SEED:
+                raise ValueError(f"training seed must lie in [0, {VALID_SEED}), got {seed}")
+            return st.stream(seed)
+        return Source("stories", train, lambda n: st.sample(n, VALID_SEED))
+    if spec == "tinystories":
+        try:
+            train_split, valid_split = loader("train"), loader("validation")
+        except Exception as err:  # noqa: BLE001 - any failure to reach the hub means: fall back
+            log(f"TinyStories unavailable ({type(err).__name__}); using the offline story source (genphys.stories) instead.")
+            return source("stories")
+        return Source("tinystories",
+                      lambda seed: (row["text"].strip() for row in train_split.shuffle(seed=seed)),
+                      lambda n: [row["text"].strip() for row in valid_split.select(range(min(n, len(valid_split))))])
+    path = Path(spec)
+    if not path.is_file():
+        raise ValueError(f"data must be 'stories', 'tinystories' or an existing text file; {spec!r} is none of these")
+
+    def train_file(seed):
+        return _shuffled(_cycle(lambda: (s for i, s in enumerate(read_stories(path))
+                                         if i % HOLDOUT_EVERY != HOLDOUT_EVERY - 1)), seed)
+
+    def valid_file(n):
+        held = (s for i, s in enumerate(read_stories(path)) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1)
+        return list(itertools.islice(held, n))
+
+    return Source(f"file:{path.name}", train_file, valid_file)
+
+
+def _cycle(make: Callable[[], Iterator[str]]) -> Iterator[str]:
+    """Epoch after epoch of ``make()`` (a file is finite; training may want more)."""
+    while True:
+        empty = True
+        for item in make():
+            empty = False
+            yield item
+        if empty:
+            raise ValueError("the training text holds no stories")
+
+
+class PackedStream:
+    """Rows of ``seq_len + 1`` token ids packed from a story stream; ``position`` rows consumed so far.
+
+    Deterministic: the same source, seed and tokenizer give the same rows, so a run resumes by
+    skipping ``position`` rows.
+    """
+
+    def __init__(self, stories: Iterator[str], tokenizer, seq_len: int, position: int = 0):
+        if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
+            raise ValueError(f"seq_len must be a positive int, got {seq_len!r}")
+        self.stories, self.tok, self.seq_len = stories, tokenizer, seq_len
+        self.buffer: list[int] = []
+        self.position = 0
+        for _ in range(position):
+            self._row()
+
+    def _row(self) -> list[int]:
+        need = self.seq_len + 1
+        while len(self.buffer) < need:
+            batch = list(itertools.islice(self.stories, 64))
+            if not batch:
+                raise StopIteration("the story stream ended")
+            for ids in self.tok.encode_batch(batch):
+                self.buffer.extend(ids)
+                self.buffer.append(self.tok.eot)
+        row, self.buffer = self.buffer[:need], self.buffer[need:]
+        self.position += 1
+        return row
+
+    def batch(self, size: int) -> np.ndarray:
+        """The next ``size`` rows as an int64 array of shape (size, seq_len + 1)."""
+        return np.array([self._row() for _ in range(size)], dtype=np.int64)
+
+
+def utf8_bytes(texts) -> int:
+    """Total UTF-8 bytes of ``texts`` (the denominator of bits per byte)."""
+    return sum(len(t.encode("utf-8")) for t in texts)
