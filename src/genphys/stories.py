@@ -480,6 +480,24 @@ def _place(ch, hero: _Who, obj: str) -> str:
     return _PLACES[0][i]
 
 
+SCENES = (
+    " The sun was shining and the birds were singing.", " It was a warm and sunny day.",
+    " The sky was blue and the wind was soft.", " There were many children there, running and laughing.",
+    " The air smelled of flowers and fresh grass.", " Everything was quiet and calm.",
+    " Big white clouds moved slowly across the sky.", " A little bird sang a happy song in a tree nearby.",
+    " The leaves were red and gold, and they fell softly to the ground.",
+    " It was cold, and the ground was covered with snow.",
+)
+
+
+def _scene(ch, hero: _Who, place: str):
+    """A sentence about the place and the day, sometimes followed by what the hero did there."""
+    ch.pick("scene", SCENES, _dist(_zipf(len(SCENES), 0.5)))
+    ch.pick("scene.more", ["", f" {hero.name} played there for a long time.",
+                           f" {_cap(hero.he)} was having so much fun at the {place}.",
+                           f" {_cap(hero.he)} ran around and sang a little song."], _dist((3, 1, 1, 1)))
+
+
 _PROBLEMS = ("lost", "stuck", "broken", "taken", "wet", "scared")
 
 
@@ -531,7 +549,13 @@ def _helper(ch, hero: _Who) -> _Who:
     name, female = _name(ch, "helper.name", female, avoid=hero.name)
     ch.pick("came", [" came by.", " walked over.", " saw what happened.", " was passing by."],
             _dist((2, 1, 1, 1)))
-    return _Who(name, kind, female)
+    friend = _Who(name, kind, female)
+    if ch.pick("helper.about", ["", f" {name} was a "], _dist((1, 1))):
+        ch.pick("helper.trait", *_CHAR_ADJ)
+        ch.emit(f" {kind} who liked to ")
+        ch.pick("helper.hobby", *_HOBBIES)
+        ch.emit(".")
+    return friend
 
 
 def _dialogue(ch, hero: _Who, helper: _Who, obj: str, problem: int):
@@ -614,6 +638,7 @@ def _story(ch) -> None:
     _describe(ch, hero)
     obj = _object(ch, hero)
     place = _place(ch, hero, obj)
+    _scene(ch, hero, place)
     problem = _problem(ch, hero, obj, place)
     helper = _helper(ch, hero)
     _dialogue(ch, hero, helper, obj, problem)
@@ -820,7 +845,7 @@ def ngram_ladder(orders: Sequence[int] = (1, 2, 3, 4, 5), n_train: int = 2000, n
     for n in orders:
         model = NGramModel(vocab, 0, n, discount).fit(train)
         nats = sum(-model.log_probs(t).sum() for t in test)
-        rows.append({"order": n, "bits_per_byte": nats / LN2 / total_bytes})
+        rows.append({"order": n, "bits_per_byte": float(nats / LN2 / total_bytes)})
     exact = entropy_bits_per_byte(n_test, test_seed, stories=test_text)
     return {"orders": rows, "exact": exact, "n_train": n_train, "n_test": n_test,
             "train_bytes": sum(len(t) for t in train), "test_bytes": total_bytes, "discount": discount}
