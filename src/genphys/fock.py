@@ -346,21 +346,28 @@ def apply_map(kraus: Sequence, rho) -> np.ndarray:
     return sum(k @ (k @ np.asarray(rho)).conj().T for k in kraus).conj().T
 
 
-def choi_matrix(kraus: Sequence) -> np.ndarray:
-    """Choi matrix ``C = sum_{ij} |i><j| (x) Phi(|i><j|)`` of the map with these Kraus operators (tiny sizes only).
+def choi_matrix(kraus: Sequence | None = None, *, linear_map=None, dim: int | None = None) -> np.ndarray:
+    """Choi matrix ``C = sum_{ij} |i><j| (x) Phi(|i><j|)`` (tiny sizes only; chapter 2, eq. ``choi``).
 
-    Complete positivity <=> ``C >= 0`` (Choi 1975; chapter 2, eq. ``choi``).
+    ``Phi`` is given by Kraus operators, or by any ``linear_map(rho) -> rho'`` on ``dim x dim``
+    matrices.  Complete positivity <=> ``C >= 0`` (Choi 1975).
     """
-    d = kraus[0].shape[0]
+    if (kraus is None) == (linear_map is None):
+        raise ValueError("give exactly one of kraus or linear_map")
+    if kraus is not None:
+        dense = [k.toarray() if sparse.issparse(k) else np.asarray(k) for k in kraus]
+        d = dense[0].shape[0]
+        linear_map = functools.partial(apply_map, dense)
+    else:
+        d = _check_int("dim", dim, 1)
     if d * d > DENSE_LIMIT:
         raise ValueError(f"choi_matrix is dense: the space has dimension {d}, so d^2 = {d * d} > {DENSE_LIMIT}")
-    dense = [k.toarray() if sparse.issparse(k) else np.asarray(k) for k in kraus]
     choi = np.zeros((d * d, d * d), dtype=complex)
     for i in range(d):
         for j in range(d):
             unit = np.zeros((d, d))
             unit[i, j] = 1.0
-            choi[i * d:(i + 1) * d, j * d:(j + 1) * d] = apply_map(dense, unit)
+            choi[i * d:(i + 1) * d, j * d:(j + 1) * d] = linear_map(unit)
     return choi
 
 
