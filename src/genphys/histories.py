@@ -21,7 +21,7 @@ from __future__ import annotations
 import abc
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -166,31 +166,28 @@ class NGramModel(GAISystem):
         self.order, self.discount = order, float(discount)
         self._tables: list | None = None
 
-    def _keys(self, seqs: Sequence[Sequence[int]]) -> tuple[list[np.ndarray], int]:
-        """Keys of the k-grams ending at every target position, k = 1..order."""
+    def _keys(self, seqs: Sequence[Sequence[int]]) -> Iterator[np.ndarray]:
+        """Keys of the k-grams ending at every target position, for k = 1..order in turn."""
         n, V = self.order, self.V
         padded = [np.concatenate([np.full(n - 1, self.eot), np.asarray(s, dtype=np.int64), [self.eot]])
                   for s in seqs]
         flat = np.concatenate(padded).astype(np.int64)
-        starts = np.cumsum([0] + [len(p) for p in padded[:-1]])
         mask = np.ones(len(flat), dtype=bool)
-        for s in starts:
-            mask[s:s + n - 1] = False
+        for start in np.cumsum([0] + [len(p) for p in padded[:-1]]):
+            mask[start:start + n - 1] = False
         targets = np.nonzero(mask)[0]
-        keys, key = [], np.zeros(len(targets), dtype=np.int64)
+        key = np.zeros(len(targets), dtype=np.int64)
         for k in range(n):
-            key = key + flat[targets - k] * V**k
-            keys.append(key.copy())
-        return keys, len(targets)
+            key += flat[targets - k] * V**k
+            yield key
 
     def fit(self, sequences: Sequence[Sequence[int]]) -> "NGramModel":
         """Count all k-grams (k <= order) of ``sequences`` (lists of token indices)."""
         seqs = [check_tokens(s, self.V, "sequence") for s in sequences]
         if not seqs:
             raise ValueError("fit needs at least one sequence")
-        keys, _ = self._keys(seqs)
         self._tables = []
-        for key in keys:
+        for key in self._keys(seqs):
             grams, counts = np.unique(key, return_counts=True)
             ctx = grams // self.V
             ctx_keys, first, distinct = np.unique(ctx, return_index=True, return_counts=True)
@@ -198,12 +195,14 @@ class NGramModel(GAISystem):
             self._tables.append((grams, counts, ctx_keys, totals, distinct))
         return self
 
-    def _probs(self, keys: list[np.ndarray]) -> np.ndarray:
+    def _probs(self, keys: Iterable[np.ndarray]) -> np.ndarray:
         """p_order(w | h) for the k-gram keys of each query position."""
         if self._tables is None:
             raise RuntimeError("NGramModel is not fitted; call fit(sequences) first")
-        p = np.full(len(keys[0]), 1.0 / self.V)
+        p = None
         for (grams, counts, ctx_keys, totals, distinct), key in zip(self._tables, keys):
+            if p is None:
+                p = np.full(len(key), 1.0 / self.V)
             c_hw = _lookup(grams, counts, key)
             ctx = key // self.V
             c_h = _lookup(ctx_keys, totals, ctx)
@@ -216,8 +215,12 @@ class NGramModel(GAISystem):
 
     def log_probs(self, sequence: Sequence[int]) -> np.ndarray:
         """Natural-log probabilities of every token of ``sequence`` and of its final eot."""
-        keys, _ = self._keys([check_tokens(sequence, self.V, "sequence")])
-        return np.log(self._probs(keys))
+        return np.log(self._probs(self._keys([check_tokens(sequence, self.V, "sequence")])))
+
+    def total_nll(self, sequences: Sequence[Sequence[int]]) -> float:
+        """-sum ln p over every token and final eot of ``sequences`` (nats)."""
+        seqs = [check_tokens(s, self.V, "sequence") for s in sequences]
+        return float(-np.log(self._probs(self._keys(seqs))).sum())
 
     def conditional(self, history, prompt=()):
         """The smoothed conditional over all V next tokens (the formula in the class docstring)."""

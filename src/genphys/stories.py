@@ -42,6 +42,9 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
+#: Version of the grammar: artifacts computed from the source record it, so a change is never silent.
+VERSION = 1
+
 #: Line that separates stories in TinyStories text files.
 SEPARATOR = "<|endoftext|>"
 
@@ -503,14 +506,11 @@ _PROBLEMS = ("lost", "stuck", "broken", "taken", "wet", "scared")
 
 def _problem(ch, hero: _Who, obj: str, place: str) -> int:
     """The problem; returns its index in _PROBLEMS."""
-    ch.pick("problem", [" But ", " Suddenly, ", " Then ", " Oh no! "], _dist((2, 2, 1, 1)))
-    p = ch.pick("problem.kind", [f"when {hero.he} looked down, the {obj} was gone.",
-                                 f"a big wind blew the {obj} up into a tall ",
-                                 f"{hero.name} dropped the {obj}, and it broke.",
-                                 "a ",
-                                 "dark clouds came, and it started to rain.",
-                                 f"{hero.name} heard a loud noise. "],
-                _dist((3, 2, 2, 2, 1, 1)))
+    k = ch.pick("problem", [" But ", " Suddenly, ", " Then ", " Oh no! "], _dist((2, 2, 1, 1)))
+    kinds = [f"when {hero.he} looked down, the {obj} was gone.", f"a big wind blew the {obj} up into a tall ",
+             f"{hero.name} dropped the {obj}, and it broke.", "a ",
+             "dark clouds came, and it started to rain.", f"{hero.name} heard a loud noise. "]
+    p = ch.pick("problem.kind", [_cap(x) for x in kinds] if k == 3 else kinds, _dist((3, 2, 2, 2, 1, 1)))
     if p == 0:
         ch.pick("look", [f" {hero.name} looked behind the ", f" {_cap(hero.he)} looked under the "],
                 _uniform(2))
@@ -601,12 +601,14 @@ def _help(ch, hero: _Who, helper: _Who, obj: str, problem: int, place: str):
 
 
 def _resolution(ch, hero: _Who, helper: _Who, obj: str, place: str):
-    ch.pick("felt.happy", [f" {hero.name} was so ", f" Now {hero.he} felt ", f" {_cap(hero.he)} was very "],
+    """Happy ending; a pronoun would be ambiguous when hero and helper share it, so the name is used."""
+    he = hero.name if hero.he == helper.he else hero.he
+    ch.pick("felt.happy", [f" {hero.name} was so ", f" Now {he} felt ", f" {_cap(he)} was very "],
             _dist((2, 1, 1)))
     ch.pick("happy", HAPPY, _uniform(len(HAPPY)))
     ch.emit(".")
-    ch.pick("thanks", [f' "Thank you, {helper.call}!" {hero.he} said.',
-                       f" {_cap(hero.he)} gave {helper.name} a big hug.",
+    ch.pick("thanks", [f' "Thank you, {helper.call}!" {he} said.',
+                       f" {_cap(he)} gave {helper.name} a big hug.",
                        f' {hero.name} smiled and said, "You are a good friend."'], _dist((3, 2, 1)))
     after = [f" They played with the {obj} all day.", " Then they went home and ate ",
              f" They stayed at the {place} until the sun went down.",
@@ -844,8 +846,7 @@ def ngram_ladder(orders: Sequence[int] = (1, 2, 3, 4, 5), n_train: int = 2000, n
     rows = []
     for n in orders:
         model = NGramModel(vocab, 0, n, discount).fit(train)
-        nats = sum(-model.log_probs(t).sum() for t in test)
-        rows.append({"order": n, "bits_per_byte": float(nats / LN2 / total_bytes)})
+        rows.append({"order": n, "bits_per_byte": model.total_nll(test) / LN2 / total_bytes})
     exact = entropy_bits_per_byte(n_test, test_seed, stories=test_text)
     return {"orders": rows, "exact": exact, "n_train": n_train, "n_test": n_test,
             "train_bytes": sum(len(t) for t in train), "test_bytes": total_bytes, "discount": discount}
