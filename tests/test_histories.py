@@ -224,3 +224,24 @@ def test_history_tree_children_add_up_to_their_parent():
         stack.extend(node.children)
     pruned = H.history_tree(model, 3, top_k=2)
     assert all(len(n.children) <= 2 for n in pruned.children)
+
+
+def test_from_rows_builds_the_table_and_refuses_missing_rows():
+    rows = {"a": {"b": 1.0}, "b": {"<eot>": 0.5, "a": 0.5}, "<eot>": {"a": 1.0}}
+    model = H.TableModel.from_rows(("a", "b", "<eot>"), rows)
+    assert math.exp(H.log_joint(model, (0, 1, 2))) == pytest.approx(0.5, abs=1e-15)
+    with pytest.raises(ValueError, match="lacks the row"):
+        H.TableModel.from_rows(("a", "b", "<eot>"), {"a": {"b": 1.0}})
+
+
+def test_sampling_with_temperature_draws_from_the_warped_family():
+    model = _table_model(order=1, seed=10)
+    warped = H.WarpedModel(model, temperature=0.6, top_k=3)
+    assert H.normalisation_error(warped, 4) < 1e-12
+    exact = H.enumerate_histories(warped, 3)
+    counts = collections.Counter(H.sample(model, 3000, seed=2, temperature=0.6, top_k=3, max_len=3))
+    from scipy import stats
+    keys = [h for h, p in exact.items() if 3000 * p >= 5]
+    obs = [counts[h] for h in keys] + [3000 - sum(counts[h] for h in keys)]
+    exp = [3000 * exact[h] for h in keys] + [3000 * (1 - sum(exact[h] for h in keys))]
+    assert stats.chisquare(obs, exp).pvalue > 1e-3

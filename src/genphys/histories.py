@@ -140,6 +140,26 @@ class TableModel(GAISystem):
         self.table = arr
         self.order = arr.ndim - 1
 
+    @classmethod
+    def from_rows(cls, vocab: Sequence[str], rows: Mapping, eot: str = "<eot>") -> "TableModel":
+        """A Markov chain (k = 1) from readable rows ``{context token: {next token: probability}}``.
+
+        Every token needs a row; the row of ``eot`` is the start of text.
+        """
+        vocab = tuple(vocab)
+        if eot not in vocab:
+            raise ValueError(f"eot {eot!r} is not in the vocabulary")
+        index = {v: i for i, v in enumerate(vocab)}
+        table = np.zeros((len(vocab), len(vocab)))
+        for ctx in vocab:
+            if ctx not in rows:
+                raise ValueError(f"rows lacks the row of context token {ctx!r}")
+            for nxt, prob in rows[ctx].items():
+                if nxt not in index:
+                    raise ValueError(f"row {ctx!r} names {nxt!r}, which is not in the vocabulary")
+                table[index[ctx], index[nxt]] = prob
+        return cls(vocab, index[eot], table)
+
     def conditional(self, history, prompt=()):
         """p(y | c) = table[c], c the last k tokens of prompt + history, eot-padded (eq. chain-rule)."""
         context = (self.eot,) * self.order + tuple(prompt) + tuple(history)
@@ -314,6 +334,24 @@ class TorchModel(GAISystem):
 
 
 # --------------------------------------------------------------------------- chain rule
+class WarpedModel(GAISystem):
+    """``system`` decoded with a temperature and top-k: p'(y) ~ p(y)^(1/T) on the k likeliest tokens.
+
+    Sampling ``system`` with :func:`sample` (temperature, top_k) draws exactly from this family.
+    """
+
+    def __init__(self, system: GAISystem, temperature: float = 1.0, top_k: int | None = None):
+        if not isinstance(system, GAISystem):
+            raise TypeError(f"system must be a GAISystem, got {type(system).__name__}")
+        _check_warp(temperature, top_k)
+        self.system, self.temperature, self.top_k = system, temperature, top_k
+        self.vocab, self.eot = system.vocab, system.eot
+
+    def conditional(self, history, prompt=()):
+        """warp(p, T, k) of the wrapped system's conditional."""
+        return warp(self.system.conditional(history, prompt), self.temperature, self.top_k)
+
+
 def log_joint(system: GAISystem, history: Sequence[int], prompt: Sequence[int] = ()) -> float:
     """ln P_X(y_1 ... y_n) = sum_t ln p(y_t | X, y_<t)   (ch. 1, eq. chain-rule)."""
     history = check_tokens(history, system.V, "history")
@@ -362,10 +400,7 @@ def sample(system: GAISystem, n: int, seed: int, temperature: float = 1.0, top_k
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
         raise ValueError(f"n must be an int >= 0, got {n!r}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
-    if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
-        raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
+    _check_warp(temperature, top_k)
     prompt = check_tokens(prompt, system.V, "prompt")
     rng = np.random.default_rng(seed)
     out = []
@@ -376,6 +411,13 @@ def sample(system: GAISystem, n: int, seed: int, temperature: float = 1.0, top_k
             hist += (int(rng.choice(system.V, p=p)),)
         out.append(hist)
     return out
+
+
+def _check_warp(temperature, top_k) -> None:
+    if not (isinstance(temperature, (int, float)) and temperature > 0):
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
+        raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
 
 
 def warp(p: np.ndarray, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
@@ -553,8 +595,6 @@ def plot_history_tree(system: GAISystem, root: Node, ax=None, title: str | None 
     """Draw a :func:`history_tree` left to right: edges labelled token and conditional, width ~ probability."""
     import matplotlib.pyplot as plt
 
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 4.5))
     leaves: list[Node] = []
 
     def collect(node):
@@ -564,6 +604,8 @@ def plot_history_tree(system: GAISystem, root: Node, ax=None, title: str | None 
             collect(c)
 
     collect(root)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, max(2.5, 0.22 * len(leaves))))
     ypos: dict[int, float] = {}
 
     def place(node) -> float:
