@@ -826,6 +826,17 @@ def to_bytes(story: str) -> list[int]:
     return list(story.encode("utf-8"))
 
 
+#: Token names of byte-level models: byte 0 (never in a story) is the end of a story.
+BYTE_VOCAB = ("<|endoftext|>",) + tuple(f"\\x{i:02x}" for i in range(1, 256))
+
+
+def byte_ngram(order: int, train: Sequence[str], discount: float = 0.75):
+    """A byte-level :class:`~genphys.histories.NGramModel` of ``order`` counted on the stories ``train``."""
+    from genphys.histories import NGramModel
+
+    return NGramModel(BYTE_VOCAB, 0, order, discount).fit([to_bytes(s) for s in train])
+
+
 def ngram_ladder(orders: Sequence[int] = (1, 2, 3, 4, 5), n_train: int = 2000, n_test: int = 200,
                  train_seed: int = 1, test_seed: int = 2, discount: float = 0.75) -> dict:
     """Held-out cross-entropy (bits per byte) of byte n-gram models against the exact entropy.
@@ -836,20 +847,18 @@ def ngram_ladder(orders: Sequence[int] = (1, 2, 3, 4, 5), n_train: int = 2000, n
     divided by the stories' bytes (the same unit as :func:`entropy_bits_per_byte`,
     whose value on the same test stories is returned as ``exact``).
     """
-    from genphys.histories import NGramModel
-
-    train = [to_bytes(s) for s in sample(n_train, train_seed)]
+    train = sample(n_train, train_seed)
     test_text = sample(n_test, test_seed)
     test = [to_bytes(s) for s in test_text]
     total_bytes = sum(len(t) for t in test)
-    vocab = ["<|endoftext|>"] + [f"\\x{i:02x}" for i in range(1, 256)]
     rows = []
     for n in orders:
-        model = NGramModel(vocab, 0, n, discount).fit(train)
+        model = byte_ngram(n, train, discount)
         rows.append({"order": n, "bits_per_byte": model.total_nll(test) / LN2 / total_bytes})
     exact = entropy_bits_per_byte(n_test, test_seed, stories=test_text)
     return {"orders": rows, "exact": exact, "n_train": n_train, "n_test": n_test,
-            "train_bytes": sum(len(t) for t in train), "test_bytes": total_bytes, "discount": discount}
+            "train_bytes": sum(map(n_bytes, train)), "test_bytes": total_bytes,
+            "discount": discount}
 
 
 def write_corpus(path, n: int, seed: int) -> dict:
