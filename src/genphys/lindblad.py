@@ -1,0 +1,885 @@
+"""Open quantum systems in continuous time: the GKSL (Lindblad) master equation (chapter 3).
+
+The master equation
+
+    d rho / dt = L rho = -i [H, rho] + sum_k D[c_k] rho,
+    D[c] rho = c rho c^dag - 1/2 {c^dag c, rho}                      (ch. 3, eq. gksl)
+
+is a linear ODE on density matrices.  Superoperators act on the **column-stacked**
+vectorisation (as QuTiP): ``vec(rho)[a + d*b] = rho[a, b]``, so that
+``vec(A rho B) = (B^T kron A) vec(rho)``  (ch. 3, eq. vec-identity).
+
+Propagation methods (``evolve``), chosen by :func:`choose_method`:
+
+* ``"step"``  - one dense matrix exponential ``P = exp(dt L)`` of the grid step, then
+  ``vec rho_{k+1} = P vec rho_k`` (repeated, batched matrix products).  Exact to
+  round-off; the expm costs O(d^6), so it is used while ``d^2 <= DENSE_MAX``.  The T - 1
+  products are done by doubling (``out[m:2m] = P^m out[:m]``): log2 T BLAS calls.
+* ``"eig"``   - ``L = V diag(lambda) V^-1``: every time at once; for non-uniform grids,
+  used only when ``V`` is well conditioned.
+* ``"krylov"`` - restarted Arnoldi with a sparse ``L`` on a uniform grid: one Krylov space
+  serves every grid point its error estimate allows; used for large Hilbert spaces.
+* ``"expm_multiply"`` - scipy's action of ``exp(tL)`` on the states (Al-Mohy & Higham 2011)
+  with a sparse ``L``: for large Hilbert spaces on non-uniform grids.
+
+Qubit convention (QuTiP's): index 0 is the excited ("up") state, index 1 the ground state,
+``sigma_z = diag(1, -1)``, lowering operator ``sigma_- = |1><0|``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+
+#: Largest Liouvillian dimension d^2 for which ``evolve`` uses dense matrix exponentials
+#: (set from benchmarks/lindblad_vs_qutip.py: beyond it the sparse action is faster).
+DENSE_MAX = 64
+#: Condition number of the eigenvector matrix above which eigen-decomposition is not trusted.
+EIG_COND_MAX = 1e6
+#: Krylov dimension and a-posteriori error tolerance (on ||vec rho||_2) of the ``krylov`` method.
+KRYLOV_DIM = 30
+KRYLOV_TOL = 1e-12
+
+SIGMA_X = np.array([[0, 1], [1, 0]], dtype=complex)
+SIGMA_Y = np.array([[0, -1j], [1j, 0]], dtype=complex)
+SIGMA_Z = np.array([[1, 0], [0, -1]], dtype=complex)
+SIGMA_MINUS = np.array([[0, 0], [1, 0]], dtype=complex)
+
+
+# ----------------------------------------------------------------------------- validation
+
+def as_operator(op, name: str = "operator", dim: int | None = None) -> np.ndarray:
+    """``op`` as a finite complex square matrix (of size ``dim`` if given), or a clear error."""
+    if scipy.sparse.issparse(op):
+        op = op.toarray()
+    try:
+        arr = np.asarray(op, dtype=complex)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric square matrix, got {type(op).__name__}") from err
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {arr.shape}")
+    if dim is not None and arr.shape[0] != dim:
+        raise ValueError(f"{name} must be {dim}x{dim} to match the Hilbert space, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has non-finite entries")
+    return arr
+
+
+def check_hermitian(op, name: str = "H", atol: float = 1e-10) -> np.ndarray:
+    """Return ``op`` if ``||op - op^dag||_max <= atol`` (a Hamiltonian); else ValueError with the size."""
+    arr = as_operator(op, name)
+    gap = float(np.max(np.abs(arr - arr.conj().T))) if arr.size else 0.0
+    if gap > atol:
+        raise ValueError(f"{name} is not Hermitian: max |{name} - {name}^dag| = {gap:.3g} > atol {atol:g}")
+    return arr
+
+
+def check_density_matrix(rho, name: str = "rho", atol: float = 1e-8) -> np.ndarray:
+    """Return ``rho`` (shape (d, d) or (B, d, d)) if Hermitian, PSD and of unit trace within ``atol``.
+
+    A density matrix satisfies rho = rho^dag, rho >= 0, Tr rho = 1 (ch. 3, eq. density).
+    """
+    if scipy.sparse.issparse(rho):
+        rho = rho.toarray()
+    try:
+        arr = np.asarray(rho, dtype=complex)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric array, got {type(rho).__name__}") from err
+    if arr.ndim not in (2, 3) or arr.shape[-1] != arr.shape[-2]:
+        raise ValueError(f"{name} must have shape (d, d) or (batch, d, d), got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} has non-finite entries")
+    herm = float(np.max(np.abs(arr - np.swapaxes(arr, -1, -2).conj())))
+    if herm > atol:
+        raise ValueError(f"{name} is not Hermitian: max |{name} - {name}^dag| = {herm:.3g} > atol {atol:g}")
+    trace_err = float(np.max(np.abs(np.trace(arr, axis1=-2, axis2=-1) - 1)))
+    if trace_err > atol:
+        raise ValueError(f"{name} does not have unit trace: max |Tr {name} - 1| = {trace_err:.3g} > atol {atol:g}")
+    lowest = float(np.min(np.linalg.eigvalsh(arr)))
+    if lowest < -atol:
+        raise ValueError(f"{name} is not positive semidefinite: smallest eigenvalue {lowest:.3g} < -{atol:g}")
+    return arr
+
+
+def check_jump_operators(c_ops, dim: int) -> tuple[np.ndarray, ...]:
+    """The jump operators as a tuple of d x d complex matrices (any number, including none)."""
+    if c_ops is None:
+        return ()
+    if isinstance(c_ops, np.ndarray) and c_ops.ndim == 2:
+        raise TypeError("c_ops must be a sequence of matrices; wrap a single jump operator in a list")
+    return tuple(as_operator(c, f"c_ops[{k}]", dim) for k, c in enumerate(c_ops))
+
+
+def _dim_of_liouvillian(L) -> int:
+    n = L.shape[0]
+    if L.ndim != 2 or L.shape[0] != L.shape[1]:
+        raise ValueError(f"L must be a square superoperator matrix, got shape {L.shape}")
+    d = int(round(np.sqrt(n)))
+    if d * d != n:
+        raise ValueError(f"L must be d^2 x d^2 for a Hilbert-space dimension d, got {n} x {n}")
+    return d
+
+
+def _as_liouvillian(L):
+    """A dense complex array or a sparse CSR matrix, validated as d^2 x d^2."""
+    if scipy.sparse.issparse(L):
+        L = scipy.sparse.csr_matrix(L, dtype=complex)
+    else:
+        try:
+            L = np.asarray(L, dtype=complex)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"L must be a numeric matrix, got {type(L).__name__}") from err
+        if not np.all(np.isfinite(L)):
+            raise ValueError("L has non-finite entries")
+    _dim_of_liouvillian(L)
+    return L
+
+
+# ----------------------------------------------------------------------------- vectorisation
+
+def vec(rho) -> np.ndarray:
+    """Column stacking, batched over leading axes: ``vec(rho)[..., a + d*b] = rho[..., a, b]``."""
+    arr = np.asarray(rho)
+    return np.swapaxes(arr, -1, -2).reshape(*arr.shape[:-2], -1)
+
+
+def unvec(v, dim: int | None = None) -> np.ndarray:
+    """Inverse of :func:`vec`: the (..., d, d) matrices of column-stacked vectors (..., d^2)."""
+    arr = np.asarray(v)
+    d = dim or int(round(np.sqrt(arr.shape[-1])))
+    if d * d != arr.shape[-1]:
+        raise ValueError(f"a vectorised matrix has d^2 entries; got {arr.shape[-1]}")
+    return np.swapaxes(arr.reshape(*arr.shape[:-1], d, d), -1, -2)
+
+
+def _kron(a, b, sparse: bool):
+    return scipy.sparse.kron(a, b, format="csr") if sparse else np.kron(a, b)
+
+
+def spre(A, sparse: bool = False):
+    """Superoperator of rho -> A rho:  I kron A  (column stacking)."""
+    A = as_operator(A, "A")
+    return _kron(np.eye(A.shape[0]), A, sparse)
+
+
+def spost(B, sparse: bool = False):
+    """Superoperator of rho -> rho B:  B^T kron I."""
+    B = as_operator(B, "B")
+    return _kron(B.T, np.eye(B.shape[0]), sparse)
+
+
+def sprepost(A, B, sparse: bool = False):
+    """Superoperator of rho -> A rho B:  B^T kron A  (ch. 3, eq. vec-identity)."""
+    A, B = as_operator(A, "A"), as_operator(B, "B", as_operator(A, "A").shape[0])
+    return _kron(B.T, A, sparse)
+
+
+def dissipator(c, sparse: bool = False):
+    """D[c] rho = c rho c^dag - (c^dag c rho + rho c^dag c)/2 as a superoperator (ch. 3, eq. gksl)."""
+    c = as_operator(c, "c")
+    cdc = c.conj().T @ c
+    return sprepost(c, c.conj().T, sparse) - 0.5 * spre(cdc, sparse) - 0.5 * spost(cdc, sparse)
+
+
+def liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
+    """The GKSL generator L = -i[H, .] + sum_k D[c_k] as a d^2 x d^2 matrix (ch. 3, eq. liouvillian).
+
+    ``sparse=True`` returns a scipy CSR matrix (for large d); otherwise a dense array.
+    """
+    H = check_hermitian(H, "H")
+    ops = check_jump_operators(c_ops, H.shape[0])
+    L = -1j * (spre(H, sparse) - spost(H, sparse))
+    for c in ops:
+        L = L + dissipator(c, sparse)
+    return L
+
+
+def adjoint_liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
+    """The Heisenberg generator: dA/dt = i[H, A] + sum_k (c_k^dag A c_k - {c_k^dag c_k, A}/2).
+
+    It is the Hilbert-Schmidt adjoint, Tr[A^dag L(rho)] = Tr[(L^dag A)^dag rho], so its matrix
+    equals ``liouvillian(H, c_ops).conj().T`` (ch. 3, eq. heisenberg).
+    """
+    H = check_hermitian(H, "H")
+    ops = check_jump_operators(c_ops, H.shape[0])
+    L = 1j * (spre(H, sparse) - spost(H, sparse))
+    for c in ops:
+        cdc = c.conj().T @ c
+        L = L + sprepost(c.conj().T, c, sparse) - 0.5 * spre(cdc, sparse) - 0.5 * spost(cdc, sparse)
+    return L
+
+
+def apply_super(S, rho) -> np.ndarray:
+    """S(rho) = unvec(S vec(rho)) for density matrices of shape (d, d) or (B, d, d)."""
+    v = vec(np.asarray(rho, dtype=complex))
+    flat = v.reshape(-1, v.shape[-1])
+    return unvec(np.asarray((S @ flat.T).T).reshape(v.shape))
+
+
+# ----------------------------------------------------------------------------- Choi and Kraus
+
+def _reshuffle(M) -> np.ndarray:
+    """The involution between a superoperator S and its Choi matrix J (see :func:`super_to_choi`)."""
+    M = np.asarray(M.toarray() if scipy.sparse.issparse(M) else M, dtype=complex)
+    d = _dim_of_liouvillian(M)
+    return M.reshape(d, d, d, d).transpose(3, 1, 2, 0).reshape(d * d, d * d)
+
+
+def super_to_choi(S) -> np.ndarray:
+    """Choi matrix J = sum_{ij} |i><j| kron E(|i><j|) of the map E with superoperator S (as QuTiP).
+
+    E is completely positive iff J >= 0 and trace preserving iff Tr_2 J = I (ch. 3, eq. choi).
+    """
+    return _reshuffle(S)
+
+
+def choi_to_super(J) -> np.ndarray:
+    """Superoperator (column stacking) of the map with Choi matrix J: the inverse of :func:`super_to_choi`."""
+    return _reshuffle(J)
+
+
+def kraus_to_super(kraus: Sequence) -> np.ndarray:
+    """S = sum_k conj(K_k) kron K_k, the superoperator of E(rho) = sum_k K_k rho K_k^dag."""
+    ops = [as_operator(K, f"kraus[{i}]") for i, K in enumerate(kraus)]
+    if not ops:
+        raise ValueError("kraus must hold at least one operator")
+    return sum(np.kron(K.conj(), K) for K in ops)
+
+
+def choi_to_kraus(J, atol: float = 1e-10) -> list[np.ndarray]:
+    """Kraus operators K_k = sqrt(mu_k) unvec(v_k) from the eigenpairs (mu_k, v_k) of a PSD Choi matrix."""
+    J = np.asarray(J, dtype=complex)
+    d = _dim_of_liouvillian(J)
+    if np.max(np.abs(J - J.conj().T)) > atol * max(1.0, np.abs(J).max()):
+        raise ValueError("Choi matrix is not Hermitian: the map is not Hermiticity preserving")
+    mu, vecs = np.linalg.eigh(J)
+    if mu[0] < -atol * max(1.0, mu[-1]):
+        raise ValueError(f"the map is not completely positive: Choi matrix has eigenvalue {mu[0]:.3g} < 0")
+    return [np.sqrt(m) * vecs[:, k].reshape(d, d).T for k, m in enumerate(mu) if m > atol * max(1.0, mu[-1])]
+
+
+def super_to_kraus(S, atol: float = 1e-10) -> list[np.ndarray]:
+    """A minimal Kraus form of the CP map with superoperator S (via its Choi matrix)."""
+    return choi_to_kraus(super_to_choi(S), atol)
+
+
+def is_completely_positive(S, atol: float = 1e-10) -> bool:
+    """Whether the Choi matrix of S is Hermitian and PSD within ``atol``."""
+    J = super_to_choi(S)
+    if np.max(np.abs(J - J.conj().T)) > atol:
+        return False
+    return bool(np.linalg.eigvalsh(0.5 * (J + J.conj().T))[0] >= -atol)
+
+
+def is_trace_preserving(S, atol: float = 1e-10) -> bool:
+    """Whether Tr E(rho) = Tr rho for all rho: vec(I)^dag S = vec(I)^dag."""
+    S = np.asarray(S.toarray() if scipy.sparse.issparse(S) else S, dtype=complex)
+    d = _dim_of_liouvillian(S)
+    row = vec(np.eye(d)).conj() @ S
+    return bool(np.max(np.abs(row - vec(np.eye(d)))) <= atol)
+
+
+def is_cptp(S, atol: float = 1e-10) -> bool:
+    """Completely positive and trace preserving (ch. 3, eq. cptp)."""
+    return is_completely_positive(S, atol) and is_trace_preserving(S, atol)
+
+
+# ----------------------------------------------------------------------------- evolution
+
+def _check_times(times) -> np.ndarray:
+    t = np.asarray(times, dtype=float)
+    if t.ndim != 1 or t.size < 1:
+        raise ValueError(f"times must be a non-empty 1-D array, got shape {t.shape}")
+    if not np.all(np.isfinite(t)):
+        raise ValueError("times must be finite")
+    if t.size > 1 and np.any(np.diff(t) <= 0):
+        raise ValueError("times must be strictly increasing")
+    return t
+
+
+def is_uniform(times, rtol: float = 1e-10) -> bool:
+    """Whether the grid has one step (within ``rtol`` of the span)."""
+    t = _check_times(times)
+    if t.size < 3:
+        return True
+    steps = np.diff(t)
+    return bool(np.max(np.abs(steps - steps[0])) <= rtol * (t[-1] - t[0]))
+
+
+def choose_method(n: int, uniform: bool) -> str:
+    """Propagation method for a Liouvillian of size n = d^2 (measured in benchmarks/lindblad_vs_qutip.py).
+
+    n <= DENSE_MAX: ``step`` on a uniform grid (one dense expm, powers by doubling), ``eig``
+    otherwise.  Larger: ``krylov`` on a uniform grid (sparse L, restarted Arnoldi: its cost grows
+    with the nonzeros of L and the time span, not with n^3 or the number of time points),
+    ``expm_multiply`` otherwise.
+    """
+    if n <= DENSE_MAX:
+        return "step" if uniform else "eig"
+    return "krylov" if uniform else "expm_multiply"
+
+
+def _eig(L: np.ndarray):
+    lam, V = np.linalg.eig(L)
+    return lam, V, np.linalg.cond(V)
+
+
+def _powers_into(P: np.ndarray, out: np.ndarray) -> None:
+    """out[k] = P^k out[0] for all k, by doubling: out[m:2m] = P^m out[:m] (log2 T matrix products).
+
+    ``out`` has shape (T, n, B).  One BLAS product per doubling instead of T small ones; the
+    squarings P^m add O(n^3 log T).
+    """
+    T, n, B = out.shape
+    filled, Pm = 1, P
+    while filled < T:
+        m = min(filled, T - filled)
+        block = out[:m].transpose(1, 0, 2).reshape(n, m * B)
+        out[filled:filled + m] = (Pm @ block).reshape(n, m, B).transpose(1, 0, 2)
+        filled += m
+        if filled < T:
+            Pm = Pm @ Pm
+
+
+def _arnoldi(A, v: np.ndarray, m: int):
+    """Orthonormal Krylov basis V (n, k) of span{v, Av, ..., A^(k-1) v} and Hessenberg H (k+1, k).
+
+    Classical Gram-Schmidt with one re-orthogonalisation (CGS2); stops early at an invariant
+    subspace (then H[k, k-1] = 0 and the Krylov approximation is exact).
+    """
+    n = v.shape[0]
+    V = np.zeros((n, m + 1), dtype=complex)
+    H = np.zeros((m + 1, m), dtype=complex)
+    beta = np.linalg.norm(v)
+    V[:, 0] = v / beta
+    for j in range(m):
+        w = A @ V[:, j]
+        for _ in range(2):
+            h = V[:, :j + 1].conj().T @ w
+            w = w - V[:, :j + 1] @ h
+            H[:j + 1, j] += h
+        H[j + 1, j] = np.linalg.norm(w)
+        if H[j + 1, j].real <= 1e-14 * beta:
+            return V[:, :j + 1], H[:j + 2, :j + 1], beta
+        V[:, j + 1] = w / H[j + 1, j]
+    return V[:, :m], H, beta
+
+
+def _krylov_uniform(A, v0: np.ndarray, n_steps: int, dt: float, m: int, tol: float) -> np.ndarray:
+    """exp(k dt A) v0 for k = 0..n_steps by restarted Arnoldi: out (n_steps + 1, n).
+
+    From the current state, one Krylov space of dimension m serves as many grid steps as its
+    a-posteriori error estimate beta h_{m+1,m} |e_m^T exp(s H_m) e_1| (Saad 1992) stays below
+    ``tol``; then it restarts from the last accepted grid point.  Cost: about
+    1.5 ||A|| t_total matrix-vector products, independent of the number of time points.
+    """
+    out = np.empty((n_steps + 1, v0.shape[0]), dtype=complex)
+    out[0] = v0
+    k = 0
+    while k < n_steps:
+        V, H, beta = _arnoldi(A, out[k], m)
+        size = V.shape[1]
+        Hm, h_next = H[:size, :size], abs(H[size, size - 1])
+        E = scipy.linalg.expm(dt * Hm)
+        w = np.zeros(size, dtype=complex)
+        w[0] = beta
+        coeffs = []
+        while k + len(coeffs) < n_steps:
+            w_next = E @ w
+            if h_next * abs(w_next[-1]) > tol or not np.all(np.isfinite(w_next)):
+                break
+            coeffs.append(w_next)
+            w = w_next
+        if not coeffs:                       # one grid step is too long for this basis
+            out[k + 1] = scipy.sparse.linalg.expm_multiply(dt * A, out[k])
+            k += 1
+            continue
+        out[k + 1:k + 1 + len(coeffs)] = np.stack(coeffs) @ V.T
+        k += len(coeffs)
+    return out
+
+
+def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
+    """rho(t) = exp((t - t_0) L) rho(t_0) on the grid ``times`` (``rho0`` is the state at ``times[0]``).
+
+    ``rho0`` has shape (d, d) or (B, d, d); the result has shape (T, d, d) or (B, T, d, d).
+    ``method`` is ``"auto"`` (:func:`choose_method`), ``"step"``, ``"eig"``, ``"krylov"`` or
+    ``"expm_multiply"``.
+    Implements ch. 3, eq. semigroup.
+    """
+    L = _as_liouvillian(L)
+    d = _dim_of_liouvillian(L)
+    rho0 = check_density_matrix(rho0, "rho0")
+    if rho0.shape[-1] != d:
+        raise ValueError(f"rho0 is {rho0.shape[-1]}-dimensional but L acts on d = {d}")
+    t = _check_times(times)
+    if method == "auto":
+        method = choose_method(d * d, is_uniform(t))
+    if method not in ("step", "eig", "krylov", "expm_multiply"):
+        raise ValueError(f"method must be 'auto', 'step', 'eig', 'krylov' or 'expm_multiply', got {method!r}")
+    if method == "krylov" and not is_uniform(t):
+        raise ValueError("method 'krylov' needs a uniform time grid")
+    batched = rho0.ndim == 3
+    V0 = vec(rho0).reshape(-1, d * d).T                                  # (n, B)
+    out = np.empty((t.size, d * d, V0.shape[1]), dtype=complex)
+    out[0] = V0
+    if method == "krylov":
+        A = scipy.sparse.csr_matrix(L)
+        m = min(KRYLOV_DIM, d * d)
+        for b in range(V0.shape[1]):
+            out[:, :, b] = _krylov_uniform(A, V0[:, b], t.size - 1, t[1] - t[0] if t.size > 1 else 0.0,
+                                           m, KRYLOV_TOL)
+    elif method == "expm_multiply":
+        A = scipy.sparse.csr_matrix(L)
+        if is_uniform(t) and t.size > 2:
+            out[:] = scipy.sparse.linalg.expm_multiply(A, V0, start=0.0, stop=t[-1] - t[0],
+                                                       num=t.size, endpoint=True)
+        else:
+            for k in range(1, t.size):
+                out[k] = scipy.sparse.linalg.expm_multiply((t[k] - t[k - 1]) * A, out[k - 1])
+    else:
+        Ld = L.toarray() if scipy.sparse.issparse(L) else L
+        if method == "eig":
+            lam, V, cond = _eig(Ld)
+            if cond > EIG_COND_MAX:
+                method = "step"
+            else:
+                coef = np.linalg.solve(V, V0)                            # (n, B)
+                phases = np.exp(np.outer(t - t[0], lam))                 # (T, n)
+                out[:] = np.einsum("ij,tj,jb->tib", V, phases, coef)
+        if method == "step" and is_uniform(t) and t.size > 1:
+            _powers_into(scipy.linalg.expm((t[1] - t[0]) * Ld), out)
+        elif method == "step":
+            for k in range(1, t.size):
+                out[k] = scipy.linalg.expm((t[k] - t[k - 1]) * Ld) @ out[k - 1]
+    rho = unvec(np.moveaxis(out, 2, 0), d)                               # (B, T, d, d)
+    return rho if batched else rho[0]
+
+
+def evolve_torch(L, rho0, times, *, device=None, dtype=None):
+    """Batched torch version of :func:`evolve` by the ``step`` method (ch. 3, eq. semigroup).
+
+    ``L`` has shape (n, n) or (P, n, n) (P problems, e.g. a parameter sweep); ``rho0`` has shape
+    (d, d) or (B, d, d) (B initial states, shared by all problems).  Returns a complex tensor of
+    shape (P, B, T, d, d) with the batch axes that were absent in the input dropped.  One
+    ``torch.linalg.matrix_exp`` per distinct step for all problems at once, then T - 1 batched
+    matrix products.  Default dtype complex128, default device ``genphys.config.device()``.
+    """
+    import torch
+
+    from genphys import config
+
+    device = torch.device(device) if device is not None else config.device()
+    dtype = dtype or torch.complex128
+    if dtype not in (torch.complex64, torch.complex128):
+        raise TypeError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
+    Lt = torch.as_tensor(L.toarray() if scipy.sparse.issparse(L) else L).to(device=device, dtype=dtype)
+    if Lt.ndim not in (2, 3) or Lt.shape[-1] != Lt.shape[-2]:
+        raise ValueError(f"L must have shape (n, n) or (P, n, n), got {tuple(Lt.shape)}")
+    d = _dim_of_liouvillian(Lt[0] if Lt.ndim == 3 else Lt)
+    rho_np = check_density_matrix(rho0.cpu().numpy() if isinstance(rho0, torch.Tensor) else rho0, "rho0")
+    if rho_np.shape[-1] != d:
+        raise ValueError(f"rho0 is {rho_np.shape[-1]}-dimensional but L acts on d = {d}")
+    t = _check_times(times)
+    L3 = Lt if Lt.ndim == 3 else Lt[None]
+    R = torch.as_tensor(vec(rho_np).reshape(-1, d * d)).to(device=device, dtype=dtype)   # (B, n)
+    state = R.T.expand(L3.shape[0], -1, -1).contiguous()                                 # (P, n, B)
+    out = torch.empty((t.size, *state.shape), dtype=dtype, device=device)
+    out[0] = state
+    steps = np.diff(t)
+    uniform = is_uniform(t)
+    cache: dict[float, torch.Tensor] = {}
+    for k, dt in enumerate(steps, start=1):
+        key = float(steps[0]) if uniform else float(dt)
+        if key not in cache:
+            cache[key] = torch.linalg.matrix_exp(key * L3)
+        out[k] = torch.bmm(cache[key], out[k - 1])
+    rho = out.permute(1, 3, 0, 2).reshape(L3.shape[0], R.shape[0], t.size, d, d).transpose(-1, -2)
+    if Lt.ndim == 2:
+        rho = rho[0]
+    if rho_np.ndim == 2:
+        rho = rho.select(-4 if Lt.ndim == 3 else 0, 0)
+    return rho
+
+
+# ----------------------------------------------------------------------------- stationary states and spectrum
+
+def steady_state(L) -> np.ndarray:
+    """The stationary state rho_ss with L rho_ss = 0, Tr rho_ss = 1 (ch. 3, eq. steady).
+
+    Solves L x = 0 with one row replaced by the trace condition; ValueError when the null space
+    is not one-dimensional (the steady state is not unique) or the result is not a state.
+    """
+    L = _as_liouvillian(L)
+    d = _dim_of_liouvillian(L)
+    trace_row = vec(np.eye(d)).astype(complex)
+    rhs = np.zeros(d * d, dtype=complex)
+    rhs[0] = 1.0
+    if scipy.sparse.issparse(L):
+        A = scipy.sparse.lil_matrix(L)
+        A[0, :] = trace_row
+        x = scipy.sparse.linalg.spsolve(A.tocsc(), rhs)
+    else:
+        A = np.array(L)
+        A[0, :] = trace_row
+        try:
+            x = np.linalg.solve(A, rhs)
+        except np.linalg.LinAlgError:
+            raise ValueError("the steady state is not unique: L has a null space of dimension > 1") from None
+    if not np.all(np.isfinite(x)) or np.max(np.abs(L @ x)) > 1e-8 * max(1.0, _norm(L)):
+        raise ValueError("the steady state is not unique: L has a null space of dimension > 1")
+    rho = unvec(x, d)
+    rho = 0.5 * (rho + rho.conj().T)
+    return check_density_matrix(rho / np.trace(rho).real, "steady state", atol=1e-7)
+
+
+def _norm(L) -> float:
+    return float(abs(L).max()) if scipy.sparse.issparse(L) else float(np.max(np.abs(L)))
+
+
+@dataclass(frozen=True)
+class Spectrum:
+    """Eigenvalues lambda_k = r_k + i w_k of a Liouvillian, sorted by decreasing real part.
+
+    ``kinds[k]`` is ``"stationary"`` (|lambda| <= eps), ``"oscillating"`` (|r| <= eps, |w| > eps),
+    ``"decaying"`` (r < -eps) or ``"growing"`` (r > eps: impossible for a valid GKSL generator).
+    """
+
+    eigenvalues: np.ndarray
+    kinds: tuple[str, ...]
+    eps: float
+
+    @property
+    def rates(self) -> np.ndarray:
+        """Relaxation rates -Re lambda_k."""
+        return -self.eigenvalues.real
+
+    @property
+    def frequencies(self) -> np.ndarray:
+        """Oscillation frequencies Im lambda_k."""
+        return self.eigenvalues.imag
+
+    @property
+    def n_stationary(self) -> int:
+        """Dimension of the null space (number of independent stationary states)."""
+        return self.kinds.count("stationary")
+
+    @property
+    def gap(self) -> float:
+        """Spectral gap: the smallest relaxation rate among the non-stationary modes (0 if none decays)."""
+        decaying = self.rates[np.array([k == "decaying" for k in self.kinds], dtype=bool)]
+        return float(decaying.min()) if decaying.size else 0.0
+
+
+def classify_eigenvalues(eigenvalues, eps: float) -> tuple[str, ...]:
+    """Label each eigenvalue stationary / oscillating / decaying / growing with threshold eps."""
+    if not eps >= 0:
+        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
+    lam = np.asarray(eigenvalues, dtype=complex)
+
+    def kind(z: complex) -> str:
+        if abs(z) <= eps:
+            return "stationary"
+        if abs(z.real) <= eps:
+            return "oscillating"
+        return "decaying" if z.real < 0 else "growing"
+
+    return tuple(kind(z) for z in lam)
+
+
+def spectrum(L, eps: float = 1e-9) -> Spectrum:
+    """Liouvillian spectrum with each eigenvalue classified; ``eps`` is relative to max(1, ||L||_max)."""
+    L = _as_liouvillian(L)
+    Ld = L.toarray() if scipy.sparse.issparse(L) else L
+    lam = np.linalg.eigvals(Ld)
+    lam = lam[np.lexsort((lam.imag, -np.round(lam.real, 12)))]
+    eps_abs = eps * max(1.0, _norm(Ld))
+    return Spectrum(eigenvalues=lam, kinds=classify_eigenvalues(lam, eps_abs), eps=eps_abs)
+
+
+# ----------------------------------------------------------------------------- information
+
+def purity(rho) -> np.ndarray:
+    """Tr rho^2, batched over leading axes (1 for pure states, 1/d for the maximally mixed state)."""
+    rho = np.asarray(rho)
+    return np.einsum("...ij,...ji->...", rho, rho).real
+
+
+def von_neumann_entropy(rho, base: float = 2.0) -> np.ndarray:
+    """S(rho) = -Tr rho log rho (in bits by default), batched over leading axes."""
+    p = np.clip(np.linalg.eigvalsh(np.asarray(rho, dtype=complex)), 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(p), 0.0)
+    return terms.sum(axis=-1) / np.log(base)
+
+
+def bloch_vector(rho) -> np.ndarray:
+    """(x, y, z) = (Tr rho sigma_x, Tr rho sigma_y, Tr rho sigma_z) of qubit states, shape (..., 3)."""
+    rho = np.asarray(rho, dtype=complex)
+    if rho.shape[-2:] != (2, 2):
+        raise ValueError(f"bloch_vector needs 2x2 density matrices, got shape {rho.shape}")
+    return np.stack([np.einsum("...ij,ji->...", rho, s).real for s in (SIGMA_X, SIGMA_Y, SIGMA_Z)], axis=-1)
+
+
+def pure_state(psi) -> np.ndarray:
+    """|psi><psi| / <psi|psi> for a ket (d,) or a batch of kets (B, d)."""
+    psi = np.asarray(psi, dtype=complex)
+    norm2 = np.sum(np.abs(psi) ** 2, axis=-1)
+    if np.any(norm2 <= 0):
+        raise ValueError("psi must be a non-zero vector")
+    return np.einsum("...i,...j->...ij", psi, psi.conj()) / norm2[..., None, None]
+
+
+# ----------------------------------------------------------------------------- quantum jumps
+
+@dataclass
+class JumpResult:
+    """Quantum-jump trajectories: the average state on the grid and every jump record.
+
+    ``records[j]`` is the list of (time, channel) jumps of trajectory j: the channel indices form
+    a history of emitted tokens in the sense of chapter 1 (:meth:`histories`).
+    """
+
+    times: np.ndarray
+    rho_mean: np.ndarray                  # (T, d, d): the trajectory average of |psi><psi|
+    expect: np.ndarray | None             # (n_traj, n_e, T) per-trajectory <e_k>, if e_ops were given
+    records: list = field(repr=False)
+
+    @property
+    def n_traj(self) -> int:
+        return len(self.records)
+
+    def histories(self) -> list[tuple[int, ...]]:
+        """The jump records as token histories: the channel index of each jump, in time order."""
+        return [tuple(k for _, k in rec) for rec in self.records]
+
+    def expect_mean(self) -> np.ndarray:
+        """Average over trajectories of each expectation value, shape (n_e, T)."""
+        return self.expect.mean(axis=0)
+
+    def expect_sem(self) -> np.ndarray:
+        """Standard error of :meth:`expect_mean` (sample std / sqrt(n_traj)), shape (n_e, T)."""
+        return self.expect.std(axis=0, ddof=1) / np.sqrt(self.n_traj)
+
+
+class _NoJumpPropagator:
+    """exp(-i H_eff tau) psi for many (tau, psi) pairs, H_eff = H - (i/2) sum_k c_k^dag c_k."""
+
+    def __init__(self, H: np.ndarray, c_ops: tuple[np.ndarray, ...]):
+        self.G = -1j * H - 0.5 * sum((c.conj().T @ c for c in c_ops), np.zeros_like(H))
+        mu, V = np.linalg.eig(self.G)
+        self.eig_ok = np.linalg.cond(V) < EIG_COND_MAX
+        if self.eig_ok:
+            self.mu, self.V, self.Vinv = mu, V, np.linalg.inv(V)
+
+    def step(self, tau: float) -> np.ndarray:
+        return scipy.linalg.expm(tau * self.G)
+
+    def apply(self, taus: np.ndarray, psis: np.ndarray) -> np.ndarray:
+        """Row j: exp(G taus[j]) psis[j]."""
+        if self.eig_ok:
+            coef = psis @ self.Vinv.T
+            return (coef * np.exp(np.outer(taus, self.mu))) @ self.V.T
+        return np.einsum("nij,nj->ni", scipy.linalg.expm(np.asarray(taus)[:, None, None] * self.G), psis)
+
+
+def no_jump_probability(H, c_ops, psi0, t: float) -> float:
+    """P(no jump in [0, t]) = ||exp(-i H_eff t) psi0||^2 for a normalised psi0 (ch. 3, eq. nojump)."""
+    H = check_hermitian(H)
+    ops = check_jump_operators(c_ops, H.shape[0])
+    psi = np.asarray(psi0, dtype=complex)
+    psi = psi / np.linalg.norm(psi)
+    return float(np.linalg.norm(_NoJumpPropagator(H, ops).step(float(t)) @ psi) ** 2)
+
+
+def quantum_jumps(H, c_ops, psi0, times, n_traj: int, seed: int, e_ops: Sequence = (),
+                  bisection_steps: int = 52) -> JumpResult:
+    """Quantum-jump (Monte-Carlo wave-function) unravelling of the GKSL equation (ch. 3, eq. mcwf).
+
+    Each trajectory evolves with exp(-i H_eff t) until its squared norm falls to a uniform random
+    threshold r; the jump time is then found by bisection to machine precision, channel k is
+    drawn with probability ||c_k psi||^2 / sum_j ||c_j psi||^2, psi -> c_k psi / ||c_k psi|| and a
+    new threshold is drawn.  All trajectories advance together on the (uniform) grid.
+    The average of |psi><psi| converges to the master-equation solution as 1/sqrt(n_traj).
+    """
+    H = check_hermitian(H)
+    d = H.shape[0]
+    ops = check_jump_operators(c_ops, d)
+    if not ops:
+        raise ValueError("quantum_jumps needs at least one jump operator in c_ops")
+    if isinstance(n_traj, bool) or not isinstance(n_traj, (int, np.integer)) or n_traj < 1:
+        raise ValueError(f"n_traj must be a positive int, got {n_traj!r}")
+    psi0 = np.asarray(psi0, dtype=complex)
+    if psi0.shape != (d,) or np.linalg.norm(psi0) == 0:
+        raise ValueError(f"psi0 must be a non-zero ket of shape ({d},), got shape {psi0.shape}")
+    t = _check_times(times)
+    if not is_uniform(t):
+        raise ValueError("quantum_jumps needs a uniform time grid")
+    E = np.stack([as_operator(e, f"e_ops[{k}]", d) for k, e in enumerate(e_ops)]) if len(e_ops) else None
+    rng = np.random.default_rng(seed)
+    prop = _NoJumpPropagator(H, ops)
+    C = np.stack(ops)
+    psi = np.tile(psi0 / np.linalg.norm(psi0), (n_traj, 1))
+    r = rng.random(n_traj)
+    records: list[list[tuple[float, int]]] = [[] for _ in range(n_traj)]
+    rho_mean = np.empty((t.size, d, d), dtype=complex)
+    expect = np.empty((n_traj, len(e_ops), t.size)) if E is not None else None
+
+    def record(k: int, states: np.ndarray) -> None:
+        phi = states / np.linalg.norm(states, axis=1, keepdims=True)
+        rho_mean[k] = phi.T @ phi.conj() / n_traj
+        if E is not None:
+            expect[:, :, k] = np.einsum("ni,eij,nj->ne", phi.conj(), E, phi).real
+
+    record(0, psi)
+    dt = t[1] - t[0] if t.size > 1 else 0.0
+    U = prop.step(dt)
+    for k in range(1, t.size):
+        start = np.zeros(n_traj)                      # time since t[k-1] at which psi is given
+        new = psi @ U.T
+        hit = np.flatnonzero(np.sum(np.abs(new) ** 2, axis=1) <= r)
+        while hit.size:
+            lo, hi = np.zeros(hit.size), dt - start[hit]
+            base = psi[hit]
+            for _ in range(bisection_steps):
+                mid = 0.5 * (lo + hi)
+                below = np.sum(np.abs(prop.apply(mid, base)) ** 2, axis=1) <= r[hit]
+                hi = np.where(below, mid, hi)
+                lo = np.where(below, lo, mid)
+            tau = 0.5 * (lo + hi)
+            phi = prop.apply(tau, base)
+            branches = np.einsum("kij,nj->nki", C, phi)                  # c_k phi, (h, K, d)
+            weights = np.sum(np.abs(branches) ** 2, axis=2)
+            cum = np.cumsum(weights, axis=1)
+            channel = np.minimum((rng.random((hit.size, 1)) * cum[:, -1:] > cum).sum(axis=1), len(ops) - 1)
+            jumped = branches[np.arange(hit.size), channel]
+            jumped /= np.linalg.norm(jumped, axis=1, keepdims=True)
+            start[hit] += tau
+            for j, n in enumerate(hit):
+                records[n].append((float(t[k - 1] + start[n]), int(channel[j])))
+            psi[hit] = jumped
+            r[hit] = rng.random(hit.size)
+            new[hit] = prop.apply(dt - start[hit], jumped)
+            still = np.sum(np.abs(new[hit]) ** 2, axis=1) <= r[hit]
+            hit = hit[still]
+        psi = new
+        record(k, psi)
+    return JumpResult(times=t, rho_mean=rho_mean, expect=expect, records=records)
+
+
+# ----------------------------------------------------------------------------- standard models
+
+@dataclass(frozen=True)
+class OpenSystem:
+    """A Hamiltonian H and jump operators c_k: a GKSL generator in its standard form."""
+
+    name: str
+    H: np.ndarray
+    c_ops: tuple[np.ndarray, ...]
+
+    @property
+    def dim(self) -> int:
+        return self.H.shape[0]
+
+    def liouvillian(self, sparse: bool = False):
+        """L = -i[H, .] + sum_k D[c_k] (ch. 3, eq. liouvillian)."""
+        return liouvillian(self.H, self.c_ops, sparse=sparse)
+
+    def unitary_limit(self) -> "OpenSystem":
+        """The same Hamiltonian without jump operators: rho(t) = U rho U^dag."""
+        return OpenSystem(self.name + " (unitary limit)", self.H, ())
+
+
+def _rate(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite rate >= 0, got {value}")
+    return float(value)
+
+
+def _real(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return float(value)
+
+
+def _thermal_pair(lower: np.ndarray, gamma: float, n_thermal: float) -> tuple[np.ndarray, ...]:
+    """sqrt(gamma (n+1)) lower and, for n > 0, sqrt(gamma n) lower^dag (a thermal bath)."""
+    ops = [np.sqrt(gamma * (n_thermal + 1)) * lower] if gamma > 0 else []
+    if gamma > 0 and n_thermal > 0:
+        ops.append(np.sqrt(gamma * n_thermal) * lower.conj().T)
+    return tuple(ops)
+
+
+def amplitude_damping(gamma: float, omega: float = 1.0, n_thermal: float = 0.0) -> OpenSystem:
+    """Qubit H = omega sigma_z / 2 decaying at rate gamma: c = sqrt(gamma (n+1)) sigma_- (+ thermal)."""
+    gamma, omega, n_th = _rate(gamma, "gamma"), _real(omega, "omega"), _rate(n_thermal, "n_thermal")
+    return OpenSystem("amplitude damping", 0.5 * omega * SIGMA_Z, _thermal_pair(SIGMA_MINUS, gamma, n_th))
+
+
+def dephasing(gamma: float, omega: float = 1.0) -> OpenSystem:
+    """Qubit H = omega sigma_z / 2 with c = sqrt(gamma/2) sigma_z: coherences decay as exp(-gamma t)."""
+    gamma, omega = _rate(gamma, "gamma"), _real(omega, "omega")
+    return OpenSystem("dephasing", 0.5 * omega * SIGMA_Z, (np.sqrt(gamma / 2) * SIGMA_Z,) if gamma > 0 else ())
+
+
+def driven_damped_qubit(rabi: float, gamma: float, detuning: float = 0.0, gamma_phi: float = 0.0) -> OpenSystem:
+    """Resonance fluorescence in the rotating frame: H = (detuning sigma_z + rabi sigma_x)/2,
+    c = sqrt(gamma) sigma_-, plus dephasing sqrt(gamma_phi/2) sigma_z."""
+    rabi, detuning = _real(rabi, "rabi"), _real(detuning, "detuning")
+    gamma, gamma_phi = _rate(gamma, "gamma"), _rate(gamma_phi, "gamma_phi")
+    ops = _thermal_pair(SIGMA_MINUS, gamma, 0.0)
+    if gamma_phi > 0:
+        ops = ops + (np.sqrt(gamma_phi / 2) * SIGMA_Z,)
+    return OpenSystem("driven damped qubit", 0.5 * (detuning * SIGMA_Z + rabi * SIGMA_X), ops)
+
+
+def destroy(n_levels: int) -> np.ndarray:
+    """Annihilation operator a|n> = sqrt(n)|n-1> on the Fock space truncated to n_levels."""
+    if isinstance(n_levels, bool) or not isinstance(n_levels, (int, np.integer)) or n_levels < 2:
+        raise ValueError(f"n_levels must be an int >= 2, got {n_levels!r}")
+    return np.diag(np.sqrt(np.arange(1, n_levels)), 1).astype(complex)
+
+
+def damped_oscillator(n_levels: int, omega: float = 1.0, kappa: float = 0.1,
+                      n_thermal: float = 0.0, drive: float = 0.0) -> OpenSystem:
+    """H = omega a^dag a + drive (a + a^dag) in n_levels Fock states, c = sqrt(kappa (n+1)) a
+    (+ sqrt(kappa n) a^dag for a thermal bath with mean occupation n)."""
+    a = destroy(n_levels)
+    omega, drive = _real(omega, "omega"), _real(drive, "drive")
+    kappa, n_th = _rate(kappa, "kappa"), _rate(n_thermal, "n_thermal")
+    H = omega * a.conj().T @ a + drive * (a + a.conj().T)
+    return OpenSystem("damped oscillator", H, _thermal_pair(a, kappa, n_th))
+
+
+def _site_operator(op: np.ndarray, site: int, n_sites: int) -> np.ndarray:
+    out = np.eye(1, dtype=complex)
+    for j in range(n_sites):
+        out = np.kron(out, op if j == site else np.eye(2))
+    return out
+
+
+def spin_chain(n_sites: int, coupling: float = 1.0, field: float = 1.0, gamma: float = 0.1,
+               gamma_phi: float = 0.0) -> OpenSystem:
+    """Open XX chain: H = sum_j field sigma_z^j / 2 + (coupling/2) sum_j (sx^j sx^{j+1} + sy^j sy^{j+1}),
+    each site damped by sqrt(gamma) sigma_-^j (and dephased by sqrt(gamma_phi/2) sigma_z^j)."""
+    if isinstance(n_sites, bool) or not isinstance(n_sites, (int, np.integer)) or not 1 <= n_sites <= 8:
+        raise ValueError(f"n_sites must be an int in 1..8 (dimension 2^n_sites), got {n_sites!r}")
+    coupling, field = _real(coupling, "coupling"), _real(field, "field")
+    gamma, gamma_phi = _rate(gamma, "gamma"), _rate(gamma_phi, "gamma_phi")
+    ops = {name: [_site_operator(s, j, n_sites) for j in range(n_sites)]
+           for name, s in (("x", SIGMA_X), ("y", SIGMA_Y), ("z", SIGMA_Z), ("m", SIGMA_MINUS))}
+    H = 0.5 * field * sum(ops["z"])
+    for j in range(n_sites - 1):
+        H = H + 0.5 * coupling * (ops["x"][j] @ ops["x"][j + 1] + ops["y"][j] @ ops["y"][j + 1])
+    c_ops = [np.sqrt(gamma) * m for m in ops["m"]] if gamma > 0 else []
+    c_ops += [np.sqrt(gamma_phi / 2) * z for z in ops["z"]] if gamma_phi > 0 else []
+    return OpenSystem(f"XX chain of {n_sites} sites", H, tuple(c_ops))
