@@ -19,6 +19,18 @@ MODELS = {
 UNIQUE_STEADY = [k for k in MODELS if k != "dephasing"]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    """These matrices are small: threaded BLAS only spins against other jobs on a shared machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(1):
+        yield
+
+
 def qobjs(system):
     return qutip.Qobj(system.H), [qutip.Qobj(c) for c in system.c_ops]
 
