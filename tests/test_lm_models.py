@@ -6,6 +6,8 @@ import torch
 from genphys.lm import models
 from genphys.lm.models import ModelConfig, build_model, matched_configs, scan_chunked, scan_sequential
 
+torch.set_num_threads(1)   # the suite runs under pytest -n 2: one thread per worker
+
 CFG = ModelConfig(vocab_size=37, d_model=16, n_layers=2, n_modes=8, n_heads=2, d_feature=4, chunk=4)
 
 

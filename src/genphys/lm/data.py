@@ -8,8 +8,8 @@ Three sources, named by ``spec``:
   shuffled by seed; validation is its validation split.  When the hub cannot be reached, one
   line says so and the story source is used instead;
 * a path to a text file in TinyStories format (stories separated by ``<|endoftext|>`` lines):
-  every 20th story is held out for validation; training order is shuffled by seed in a
-  streaming buffer.
+  every 20th story is held out for validation; training order is shuffled by seed (and epoch)
+  in a streaming buffer.
 
 Training text is streamed, tokenised story by story and packed into fixed-length rows of
 ``seq_len + 1`` tokens (stories joined by the end-of-text token); nothing is loaded whole.
@@ -112,8 +112,8 @@ def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[st
         raise ValueError(f"data must be 'stories', 'tinystories' or an existing text file; {spec!r} is none of these")
 
     def train_file(seed):
-        return _shuffled(_cycle(lambda: (s for i, s in enumerate(read_stories(path))
-                                         if i % HOLDOUT_EVERY != HOLDOUT_EVERY - 1)), seed)
+        return _epochs(lambda epoch: _shuffled((s for i, s in enumerate(read_stories(path))
+                                                if i % HOLDOUT_EVERY != HOLDOUT_EVERY - 1), seed + 7919 * epoch))
 
     def valid_file(n):
         held = (s for i, s in enumerate(read_stories(path)) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1)
@@ -122,11 +122,11 @@ def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[st
     return Source(f"file:{path.name}", train_file, valid_file)
 
 
-def _cycle(make: Callable[[], Iterator[str]]) -> Iterator[str]:
-    """Epoch after epoch of ``make()`` (a file is finite; training may want more)."""
-    while True:
+def _epochs(make: Callable[[int], Iterator[str]]) -> Iterator[str]:
+    """``make(0)``, then ``make(1)``, ...: epoch after epoch (a file is finite; training may want more)."""
+    for epoch in itertools.count():
         empty = True
-        for item in make():
+        for item in make(epoch):
             empty = False
             yield item
         if empty:

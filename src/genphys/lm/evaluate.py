@@ -43,7 +43,7 @@ def evaluate(model, tokenizer, texts: list[str], *, batch_size: int = 16, device
             idx[i, 1:len(r) + 1] = torch.tensor(r, dtype=torch.long)
             mask[i, :len(r) + 1] = True                     # the story's tokens and its closing <eot>
         idx, mask = idx.to(device), mask.to(device)
-        logits = model(idx[:, :-1]).float()
+        logits = model(idx[:, :-1]).double()
         target = idx[:, 1:]
         losses = F.cross_entropy(logits.transpose(1, 2), target, reduction="none")
         nll += losses[mask].double().sum().item()

@@ -106,11 +106,14 @@ def scan_chunked(log_a: torch.Tensor, b: torch.Tensor, chunk: int = 64) -> torch
     """psi_t = sum_{s<=t} a^{t-s} b_s in O(T * chunk) work: exact within chunks, carried across them.
 
     Inside a chunk, psi_j = a^{j+1} psi_prev + sum_{i<=j} a^{j-i} b_i (a lower-triangular Toeplitz
-    product); the chunk's last state is carried to the next.  Powers are exp(k log a), so growth
+    product); the chunks' last states psi_prev follow the same recurrence with multiplier a^chunk,
+    solved by the same function (depth log_chunk T).  Powers are exp(k log a), so growth
     modes (|a| > 1) never form a^{-k}.  ``log_a``: (N,) complex; ``b``: (B, T, N) complex.
     """
     batch, length, modes = b.shape
     c = min(chunk, length)
+    if c == 1:
+        return scan_sequential(log_a, b)
     pad = (-length) % c
     if pad:
         b = F.pad(b, (0, 0, 0, pad))
@@ -122,14 +125,14 @@ def scan_chunked(log_a: torch.Tensor, b: torch.Tensor, chunk: int = 64) -> torch
     powers = torch.exp(lag.clamp(min=0).to(log_a.real.dtype)[None] * log_a[:, None, None])  # (N, c, c)
     powers = powers * causal
     local = torch.einsum("nji,bcin->bcjn", powers, b)                 # zero initial state per chunk
+    if n_chunks == 1:
+        return local.reshape(batch, c, modes)[:, :length]
+    # Chunk-end states obey the same recurrence with multiplier a^c: scan them (recursively, no loop).
+    ends = scan_chunked(log_a * c, local[:, :, -1], chunk)                 # (B, n_chunks, N)
+    prev = torch.cat([torch.zeros_like(ends[:, :1]), ends[:, :-1]], dim=1)
     carry = torch.exp((k + 1).to(log_a.real.dtype)[:, None] * log_a[None, :])   # a^{j+1}: (c, N)
-    state = torch.zeros(batch, modes, dtype=b.dtype, device=b.device)
-    outs = []
-    for i in range(n_chunks):
-        block = local[:, i] + carry[None] * state[:, None, :]
-        outs.append(block)
-        state = block[:, -1]
-    return torch.cat(outs, dim=1)[:, :length]
+    out = local + carry[None, None] * prev[:, :, None, :]
+    return out.reshape(batch, n_chunks * c, modes)[:, :length]
 
 
 def elu_feature(x: torch.Tensor) -> torch.Tensor:

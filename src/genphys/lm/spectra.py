@@ -28,8 +28,7 @@ def layer_spectra(model) -> list[dict]:
     out = []
     with torch.no_grad():
         for m in mods:
-            lam = m.eigenvalues().double().cpu().numpy() if m.eigenvalues().dtype != torch.complex128 \
-                else m.eigenvalues().cpu().numpy()
+            lam = m.eigenvalues().to(torch.complex128).cpu().numpy()
             out.append({"rate": lam.real.copy(), "freq": lam.imag.copy(),
                         "gain": m.gain().double().cpu().numpy(),
                         "multiplier": m.multipliers().cpu().numpy().astype(np.complex128)})
@@ -60,9 +59,9 @@ def energy_budget(rates, eps: float = EPS) -> dict:
 
 
 def closed_loop(multipliers) -> dict:
-    """Counts of contracting (|a| < 1), unit (|a| = 1 to 1e-9) and expanding (|a| > 1) closed-loop modes."""
+    """Counts of contracting (|a| < 1), unit (| |a| - 1 | <= 1e-6, float32 rounding) and expanding (|a| > 1) modes."""
     mod = np.abs(np.asarray(multipliers))
-    unit = np.isclose(mod, 1.0, rtol=0, atol=1e-9)
+    unit = np.isclose(mod, 1.0, rtol=0, atol=1e-6)
     return {"contracting": int(((mod < 1) & ~unit).sum()), "unit": int(unit.sum()),
             "expanding": int(((mod > 1) & ~unit).sum()), "max_abs": float(mod.max())}
 
