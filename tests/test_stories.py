@@ -148,3 +148,19 @@ def test_corpus_round_trip_and_command_line(tmp_path):
     assert result["entropy_bits_per_byte"] == pytest.approx(expected["mean"], abs=1e-12)
     assert result["stories"] == 30 and result["bytes"] == expected["bytes"]
     assert S.read_corpus(tmp_path / "d.txt") == S.sample(30, 0)
+
+
+def test_sampler_frequencies_match_the_enumerated_probabilities():
+    from scipy import stats
+
+    keep = {"hero.kind.first": 4, "problem.kind": 6, "helper": 3}
+    texts, _ = S.enumerate_stories(keep)
+    n = 3000
+    counts = {}
+    for text, _ in S.sample_with_log_prob(n, seed=8, keep=keep):
+        counts[text] = counts.get(text, 0) + 1
+    assert set(counts) <= set(texts)
+    keys = sorted(texts)
+    result = stats.chisquare([counts.get(t, 0) for t in keys], [n * texts[t] for t in keys])
+    assert len(keys) > 20 and result.pvalue > 1e-3
+    assert S._article("honest") == "an" and S._article("unicorn") == "a" and S._article("owl") == "an"

@@ -386,7 +386,7 @@ def enumerate_histories(system: GAISystem, max_len: int, prompt: Sequence[int] =
             continue
         p = system.next_distribution(hist, prompt)
         for y in np.nonzero(p > 0)[0]:
-            q = prob * p[y]
+            q = prob * float(p[y])
             if q > min_prob:
                 frontier.append((hist + (int(y),), q))
     return dict(sorted(out.items()))
@@ -478,7 +478,7 @@ def coarse_graining_error(system: GAISystem, max_len: int, position: int, prompt
         coarse = math.fsum(math.exp(log_joint(system, key[:position] + (y,) + key[position + 1:], prompt))
                            for y in range(system.V) if y != system.eot)
         worst = max(worst, abs(p_fine - coarse))
-    return worst
+    return float(worst)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 #: Version of the grammar: artifacts computed from the source record it, so a change is never silent.
-VERSION = 1
+VERSION = 2
 
 #: Line that separates stories in TinyStories text files.
 SEPARATOR = "<|endoftext|>"
@@ -151,7 +151,8 @@ FIX_WITH = _words("glue tape string a_needle_and_thread a_little_hammer some_nai
 
 def _article(phrase: str) -> str:
     """'a' or 'an' before ``phrase``."""
-    return "an" if phrase[0] in "aeiouAEIOU" and not phrase.startswith(("uni", "use", "Uly")) else "a"
+    vowel = phrase[0] in "aeiouAEIOU" and not phrase.startswith(("uni", "use", "Uly"))
+    return "an" if vowel or phrase.startswith(("hon", "hour")) else "a"
 
 
 def _zipf(n: int, s: float = 0.9) -> tuple[float, ...]:
