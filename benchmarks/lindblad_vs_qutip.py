@@ -15,6 +15,9 @@ distort the ratios.
 Also timed: a batch of 64 problems (a sweep of Rabi frequency for a driven damped qubit) in one
 call of ``evolve_torch`` against 64 calls of mesolve.
 
+``--save`` stores rows and summary as the artifact ``book/_artifacts/ch03-benchmark`` (with
+provenance) that chapter 3 shows.
+
 The last line printed is a JSON object with ``median_speedup_vs_qutip`` (QuTiP time / genphys
 time, median over the single-problem cases) and ``max_abs_error`` (genphys against the reference).
 """
@@ -27,18 +30,21 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import json  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import qutip  # noqa: E402
 import torch  # noqa: E402
 
-from genphys import lindblad  # noqa: E402
+from genphys import artifacts, lindblad  # noqa: E402
 
 TARGET = 1e-8
 REPEATS = 3
 TIMES = np.linspace(0.0, 10.0, 1000)
 LADDER = [1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11]
+CONFIG = {"time_points": int(TIMES.size), "t_max": float(TIMES[-1]), "target": TARGET, "repeats": REPEATS,
+          "dims": [2, 4, 8, 16, 32, 64], "qutip_rtol_ladder": LADDER, "batched_problems": 64}
 
 
 def problems():
@@ -115,7 +121,8 @@ def batched_row(n_problems=64):
             "speedup": t_qutip / t_ours, "err_genphys": err, "qutip_rtol": rtol}
 
 
-def main():
+def main(save: bool = False):
+    start = time.perf_counter()
     torch.set_num_threads(1)
     print(f"genphys.lindblad vs qutip {qutip.__version__}: {TIMES.size} time points, "
           f"target max abs error {TARGET:g}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}")
@@ -132,8 +139,11 @@ def main():
         "batched_problems": batch["n_problems"],
         "time_points": int(TIMES.size),
     }
+    if save:
+        artifacts.store("ch03-benchmark", CONFIG, {"rows": rows, "batch": batch, "summary": summary},
+                        wall_time_s=time.perf_counter() - start, extra={"qutip_version": qutip.__version__})
     print(json.dumps(summary))
 
 
 if __name__ == "__main__":
-    main()
+    main(save="--save" in sys.argv[1:])
