@@ -87,6 +87,10 @@ def test_checks_fail_on_broken_systems():
     (lambda: H.enumerate_histories(_table_model(), -1), "max_len"),
     (lambda: H.sample(_table_model(), 3, 0, temperature=0), "temperature"),
     (lambda: H.check_distribution([0.5, 0.5], 4), "shape"),
+    (lambda: H.NGramModel(VOCAB, 3, 2).fit([[0, 7]]), "outside the vocabulary"),
+    (lambda: H.NGramModel(VOCAB, 3, 0), "order"),
+    (lambda: H.NGramModel(VOCAB, 3, 2, discount=1.5), "discount"),
+    (lambda: H.TableModel.from_rows(("a", "<eot>"), {"a": {"b": 1.0}, "<eot>": {"a": 1.0}}), "not in the vocabulary"),
 ])
 def test_bad_input_is_refused_clearly(bad, match):
     with pytest.raises(ValueError, match=match):

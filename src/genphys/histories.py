@@ -47,6 +47,19 @@ def check_tokens(tokens: Sequence[int], vocab_size: int, name: str = "history") 
     return out
 
 
+def token_array(tokens: Sequence[int], vocab_size: int, name: str = "sequence") -> np.ndarray:
+    """Vectorised :func:`check_tokens` for long sequences: an int64 array of tokens in ``[0, vocab_size)``."""
+    if isinstance(tokens, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of token indices, got a {type(tokens).__name__}")
+    arr = np.asarray(tokens)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise TypeError(f"{name} must be a 1-d sequence of integer token indices")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= vocab_size):
+        raise ValueError(f"{name} holds tokens outside the vocabulary [0, {vocab_size})")
+    return arr
+
+
 def check_distribution(p, vocab_size: int, name: str = "conditional") -> np.ndarray:
     """``p`` as a float64 vector of shape (V,), non-negative and summing to 1 within SUM_TOL."""
     arr = np.asarray(p, dtype=np.float64)
@@ -189,8 +202,7 @@ class NGramModel(GAISystem):
     def _keys(self, seqs: Sequence[Sequence[int]]) -> Iterator[np.ndarray]:
         """Keys of the k-grams ending at every target position, for k = 1..order in turn."""
         n, V = self.order, self.V
-        padded = [np.concatenate([np.full(n - 1, self.eot), np.asarray(s, dtype=np.int64), [self.eot]])
-                  for s in seqs]
+        padded = [np.concatenate([np.full(n - 1, self.eot), s, [self.eot]]) for s in seqs]
         flat = np.concatenate(padded).astype(np.int64)
         mask = np.ones(len(flat), dtype=bool)
         for start in np.cumsum([0] + [len(p) for p in padded[:-1]]):
@@ -203,7 +215,7 @@ class NGramModel(GAISystem):
 
     def fit(self, sequences: Sequence[Sequence[int]]) -> "NGramModel":
         """Count all k-grams (k <= order) of ``sequences`` (lists of token indices)."""
-        seqs = [check_tokens(s, self.V, "sequence") for s in sequences]
+        seqs = [token_array(s, self.V) for s in sequences]
         if not seqs:
             raise ValueError("fit needs at least one sequence")
         self._tables = []
@@ -235,11 +247,11 @@ class NGramModel(GAISystem):
 
     def log_probs(self, sequence: Sequence[int]) -> np.ndarray:
         """Natural-log probabilities of every token of ``sequence`` and of its final eot."""
-        return np.log(self._probs(self._keys([check_tokens(sequence, self.V, "sequence")])))
+        return np.log(self._probs(self._keys([token_array(sequence, self.V)])))
 
     def total_nll(self, sequences: Sequence[Sequence[int]]) -> float:
         """-sum ln p over every token and final eot of ``sequences`` (nats)."""
-        seqs = [check_tokens(s, self.V, "sequence") for s in sequences]
+        seqs = [token_array(s, self.V) for s in sequences]
         return float(-np.log(self._probs(self._keys(seqs))).sum())
 
     def conditional(self, history, prompt=()):
