@@ -3,11 +3,11 @@
 The master equation
 
     d rho / dt = L rho = -i [H, rho] + sum_k D[c_k] rho,
-    D[c] rho = c rho c^dag - 1/2 {c^dag c, rho}                      (ch. 3, eq. gksl)
+    D[c] rho = c rho c^dag - 1/2 {c^dag c, rho}                      (chapter 3, eq. ch3-gksl)
 
 is a linear ODE on density matrices.  Superoperators act on the **column-stacked**
 vectorisation (as QuTiP): ``vec(rho)[a + d*b] = rho[a, b]``, so that
-``vec(A rho B) = (B^T kron A) vec(rho)``  (ch. 3, eq. vec-identity).
+``vec(A rho B) = (B^T kron A) vec(rho)``  (chapter 3, eq. ch3-vec).
 
 Propagation methods (``evolve``), chosen by :func:`choose_method`:
 
@@ -82,7 +82,7 @@ def check_hermitian(op, name: str = "H", atol: float = 1e-10) -> np.ndarray:
 def check_density_matrix(rho, name: str = "rho", atol: float = 1e-8) -> np.ndarray:
     """Return ``rho`` (shape (d, d) or (B, d, d)) if Hermitian, PSD and of unit trace within ``atol``.
 
-    A density matrix satisfies rho = rho^dag, rho >= 0, Tr rho = 1 (ch. 3, eq. density).
+    A density matrix satisfies rho = rho^dag, rho >= 0, Tr rho = 1 (see the notation page).
     """
     if scipy.sparse.issparse(rho):
         rho = rho.toarray()
@@ -174,20 +174,20 @@ def spost(B, sparse: bool = False):
 
 
 def sprepost(A, B, sparse: bool = False):
-    """Superoperator of rho -> A rho B:  B^T kron A  (ch. 3, eq. vec-identity)."""
+    """Superoperator of rho -> A rho B:  B^T kron A  (chapter 3, eq. ch3-vec)."""
     A, B = as_operator(A, "A"), as_operator(B, "B", as_operator(A, "A").shape[0])
     return _kron(B.T, A, sparse)
 
 
 def dissipator(c, sparse: bool = False):
-    """D[c] rho = c rho c^dag - (c^dag c rho + rho c^dag c)/2 as a superoperator (ch. 3, eq. gksl)."""
+    """D[c] rho = c rho c^dag - (c^dag c rho + rho c^dag c)/2 as a superoperator (chapter 3, eq. ch3-gksl)."""
     c = as_operator(c, "c")
     cdc = c.conj().T @ c
     return sprepost(c, c.conj().T, sparse) - 0.5 * spre(cdc, sparse) - 0.5 * spost(cdc, sparse)
 
 
 def liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
-    """The GKSL generator L = -i[H, .] + sum_k D[c_k] as a d^2 x d^2 matrix (ch. 3, eq. liouvillian).
+    """The GKSL generator L = -i[H, .] + sum_k D[c_k] as a d^2 x d^2 matrix (chapter 3, eq. ch3-vec).
 
     ``sparse=True`` returns a scipy CSR matrix (for large d); otherwise a dense array.
     """
@@ -203,7 +203,7 @@ def adjoint_liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
     """The Heisenberg generator: dA/dt = i[H, A] + sum_k (c_k^dag A c_k - {c_k^dag c_k, A}/2).
 
     It is the Hilbert-Schmidt adjoint, Tr[A^dag L(rho)] = Tr[(L^dag A)^dag rho], so its matrix
-    equals ``liouvillian(H, c_ops).conj().T`` (ch. 3, eq. heisenberg).
+    equals ``liouvillian(H, c_ops).conj().T`` (chapter 3, after eq. ch3-vec).
     """
     H = check_hermitian(H, "H")
     ops = check_jump_operators(c_ops, H.shape[0])
@@ -233,7 +233,7 @@ def _reshuffle(M) -> np.ndarray:
 def super_to_choi(S) -> np.ndarray:
     """Choi matrix J = sum_{ij} |i><j| kron E(|i><j|) of the map E with superoperator S (as QuTiP).
 
-    E is completely positive iff J >= 0 and trace preserving iff Tr_2 J = I (ch. 3, eq. choi).
+    E is completely positive iff J >= 0 and trace preserving iff Tr_2 J = I (chapter 3, eq. ch3-choi).
     """
     return _reshuffle(S)
 
@@ -285,7 +285,7 @@ def is_trace_preserving(S, atol: float = 1e-10) -> bool:
 
 
 def is_cptp(S, atol: float = 1e-10) -> bool:
-    """Completely positive and trace preserving (ch. 3, eq. cptp)."""
+    """Completely positive and trace preserving (chapter 3, eqs. ch3-kraus and ch3-choi)."""
     return is_completely_positive(S, atol) and is_trace_preserving(S, atol)
 
 
@@ -404,7 +404,7 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
     ``rho0`` has shape (d, d) or (B, d, d); the result has shape (T, d, d) or (B, T, d, d).
     ``method`` is ``"auto"`` (:func:`choose_method`), ``"step"``, ``"eig"``, ``"krylov"`` or
     ``"expm_multiply"``.
-    Implements ch. 3, eq. semigroup.
+    Implements chapter 3, eq. ch3-semigroup.
     """
     L = _as_liouvillian(L)
     d = _dim_of_liouvillian(L)
@@ -458,7 +458,7 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
 
 
 def evolve_torch(L, rho0, times, *, device=None, dtype=None):
-    """Batched torch version of :func:`evolve` by the ``step`` method (ch. 3, eq. semigroup).
+    """Batched torch version of :func:`evolve` by the ``step`` method (chapter 3, eq. ch3-semigroup).
 
     ``L`` has shape (n, n) or (P, n, n) (P problems, e.g. a parameter sweep); ``rho0`` has shape
     (d, d) or (B, d, d) (B initial states, shared by all problems).  Returns a complex tensor of
@@ -506,7 +506,7 @@ def evolve_torch(L, rho0, times, *, device=None, dtype=None):
 # ----------------------------------------------------------------------------- stationary states and spectrum
 
 def steady_state(L) -> np.ndarray:
-    """The stationary state rho_ss with L rho_ss = 0, Tr rho_ss = 1 (ch. 3, eq. steady).
+    """The stationary state rho_ss with L rho_ss = 0, Tr rho_ss = 1 (chapter 3, eq. ch3-steady).
 
     Solves L x = 0 with one row replaced by the trace condition; ValueError when the null space
     is not one-dimensional (the steady state is not unique) or the result is not a state.
@@ -685,7 +685,7 @@ class _NoJumpPropagator:
 
 
 def no_jump_probability(H, c_ops, psi0, t: float) -> float:
-    """P(no jump in [0, t]) = ||exp(-i H_eff t) psi0||^2 for a normalised psi0 (ch. 3, eq. nojump)."""
+    """P(no jump in [0, t]) = ||exp(-i H_eff t) psi0||^2 for a normalised psi0 (chapter 3, eq. ch3-nojump)."""
     H = check_hermitian(H)
     ops = check_jump_operators(c_ops, H.shape[0])
     psi = np.asarray(psi0, dtype=complex)
@@ -695,7 +695,7 @@ def no_jump_probability(H, c_ops, psi0, t: float) -> float:
 
 def quantum_jumps(H, c_ops, psi0, times, n_traj: int, seed: int, e_ops: Sequence = (),
                   bisection_steps: int = 52) -> JumpResult:
-    """Quantum-jump (Monte-Carlo wave-function) unravelling of the GKSL equation (ch. 3, eq. mcwf).
+    """Quantum-jump (Monte-Carlo wave-function) unravelling of the GKSL equation (chapter 3, eq. ch3-mcwf).
 
     Each trajectory evolves with exp(-i H_eff t) until its squared norm falls to a uniform random
     threshold r; the jump time is then found by bisection to machine precision, channel k is
@@ -783,7 +783,7 @@ class OpenSystem:
         return self.H.shape[0]
 
     def liouvillian(self, sparse: bool = False):
-        """L = -i[H, .] + sum_k D[c_k] (ch. 3, eq. liouvillian)."""
+        """L = -i[H, .] + sum_k D[c_k] (chapter 3, eq. ch3-vec)."""
         return liouvillian(self.H, self.c_ops, sparse=sparse)
 
     def unitary_limit(self) -> "OpenSystem":
