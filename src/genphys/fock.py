@@ -26,6 +26,7 @@ Everything is ``scipy.sparse`` except the checks that say "tiny sizes only"
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -174,14 +175,14 @@ def annihilation(space: FockSpace, f, side: str = "right") -> sparse.csr_matrix:
     return creation(space, f, side).conj().T.tocsr()
 
 
-def number_operator(space: FockSpace) -> sparse.dia_matrix:
+def number_operator(space: FockSpace) -> sparse.csr_matrix:
     """``N_op |x_1..x_n> = n |x_1..x_n>`` (chapter 2, eq. ``number``)."""
-    return sparse.diags(space.lengths.astype(float))
+    return sparse.diags(space.lengths.astype(float)).tocsr()
 
 
-def below_edge(space: FockSpace) -> sparse.dia_matrix:
+def below_edge(space: FockSpace) -> sparse.csr_matrix:
     """Projector onto texts shorter than ``N``: where creation does not fall off the truncation."""
-    return sparse.diags((space.lengths < space.N).astype(float))
+    return sparse.diags((space.lengths < space.N).astype(float)).tocsr()
 
 
 def cuntz_toeplitz_errors(space: FockSpace, side: str = "right") -> dict:
@@ -615,6 +616,19 @@ def compare_with_model(instr: Instrument, system) -> dict:
 READINGS = ("soft", "all_blocks", "block_per_step")
 
 
+@contextlib.contextmanager
+def one_torch_thread():
+    """Run torch on one thread inside the block: tiny models run many times faster than on contended cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _attention_branches(model, idx, stochastic: Sequence[int]):
     """Branches of the last position's computation: weights ``pi(s)`` and next-token probabilities ``p(y | s)``.
 
@@ -677,6 +691,7 @@ class StochasticAttention(histories.GAISystem):
         self.vocab, self.eot, self.reading = tuple(vocab), int(eot), reading
         self.bos = self.eot if bos is None else int(bos)
         self.model = copy.deepcopy(model).double().eval()
+        self._cache: dict = {}
 
     def stochastic_blocks(self, step: int) -> tuple[int, ...]:
         """The blocks whose attention samples a key when generating token ``step`` (0-based)."""
@@ -688,14 +703,17 @@ class StochasticAttention(histories.GAISystem):
         import torch
 
         idx = torch.tensor([[self.bos, *prompt, *history]], dtype=torch.long)
-        with torch.no_grad():
+        with torch.no_grad(), one_torch_thread():
             w, p = _attention_branches(self.model, idx, self.stochastic_blocks(len(history)))
         return w.numpy(), p.numpy()
 
     def conditional(self, history, prompt=()):
-        """``p_stoch(y | X, h) = sum_s pi(s | h) p(y | h, s)``."""
-        w, p = self.branches(history, prompt)
-        return w @ p
+        """``p_stoch(y | X, h) = sum_s pi(s | h) p(y | h, s)`` (cached per history: the model is frozen)."""
+        key = (tuple(int(t) for t in prompt), tuple(int(t) for t in history))
+        if key not in self._cache:
+            w, p = self.branches(*key[::-1])
+            self._cache[key] = w @ p
+        return self._cache[key].copy()
 
 
 def total_variation(p: dict, q: dict) -> float:
@@ -748,9 +766,7 @@ def train_tiny_transformer(system, n_texts: int, steps: int, seed: int, max_len:
     model = TransformerLM(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
     gen = torch.Generator().manual_seed(seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a model this small trains several times faster on one thread
-    try:
+    with one_torch_thread():
         for _ in range(_check_int("steps", steps, 1)):
             rows = torch.randint(len(texts), (min(batch, len(texts)),), generator=gen)
             logits = model(tokens[rows, :-1])
@@ -758,6 +774,4 @@ def train_tiny_transformer(system, n_texts: int, steps: int, seed: int, max_len:
             opt.zero_grad()
             loss.backward()
             opt.step()
-    finally:
-        torch.set_num_threads(threads)
     return model.eval()
