@@ -11,7 +11,7 @@ For each context length T (256 ... 4096), side by side in one process, interleav
 Prints a table and the ratios; the last line is a JSON object mapping each context length to the
 training tokens/s ratio (dissipative / transformer).
 
-    python benchmarks/lm_throughput.py [--contexts 256 512 1024 2048 4096] [--repeats 3]
+    python benchmarks/lm_throughput.py [--contexts 256 512 1024 2048 4096] [--repeats 3] [--threads 1] [--save]
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ import torch
 
 from genphys import config
 from genphys.lm.models import ModelConfig, build_model, matched_configs
+
+ARTIFACT = "ch07-throughput"
 
 
 def _sync(device):
@@ -94,7 +96,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--d-model", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--save", action="store_true", help="store the result as the artifact ch07-throughput")
     args = parser.parse_args(argv)
+    start = time.perf_counter()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = config.device()
@@ -136,8 +140,15 @@ def main(argv=None) -> dict:
               f"gen tok/s {row['dissipative_gen_tok_s']:.0f} vs {row['transformer_gen_tok_s']:.0f} "
               f"(ratio {row['gen_ratio']:.2f}) | gen state KB {row['dissipative_gen_state_KB']:.0f} vs "
               f"{row['transformer_gen_state_KB']:.0f}", flush=True)
+    result = {"rows": rows, "ratios": ratios, "params": {k: m.num_params() for k, m in models.items()},
+              "threads": torch.get_num_threads()}
+    if args.save:
+        from genphys import artifacts
+        settings = {"contexts": args.contexts, "tokens": args.tokens, "repeats": args.repeats,
+                    "gen_steps": args.gen_steps, "d_model": args.d_model, "layers": args.layers}
+        artifacts.store(ARTIFACT, settings, result, wall_time_s=time.perf_counter() - start)
     print(json.dumps(ratios))
-    return {"rows": rows, "ratios": ratios}
+    return result
 
 
 if __name__ == "__main__":
