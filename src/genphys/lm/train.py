@@ -103,7 +103,7 @@ def preset(scale: str | None = None, kind: str = "dissipative", **overrides) -> 
                      checkpoint_every=100, tokenizer_stories=3000)),
         "gpu": (ModelConfig(vocab_size=4096, d_model=384, n_layers=6, n_modes=192, n_heads=6, d_feature=32, chunk=64),
                 dict(seq_len=512, batch_size=64, steps=6000, lr=2e-3, warmup=300, eval_every=500, eval_stories=2000,
-                     checkpoint_every=500, tokenizer_stories=20000, compile=True)),
+                     checkpoint_every=500, tokenizer_stories=20000)),
     }[scale]
     model_cfg = matched_configs(base[0])[kind]
     return TrainConfig(model=model_cfg, kind=kind, **{**base[1], **overrides})
