@@ -139,7 +139,9 @@ def test_symmetric_fock_space_forgets_order_unless_positions_are_folded_in():
 
 def test_instrument_is_trace_preserving_on_its_domain(instr):
     assert fock.trace_preservation_error(instr.kraus, instr.domain) < 1e-12
-    assert instr.domain.all()  # no prompt: every text is reachable
+    reached = np.concatenate([fock.born_probabilities(instr, n)[1] > 0 for n in range(instr.space.N + 1)])
+    assert np.array_equal(instr.domain, reached)  # the domain: texts of positive probability
+    assert not instr.domain.all()  # texts that continue after end-of-text are never reached
 
 
 def test_instrument_is_completely_positive(system):
@@ -178,10 +180,19 @@ def test_born_rule_with_density_matrices_matches_the_state_vectors(instr):
 def test_born_rule_with_a_prompt(system):
     prompt = (0, 1)
     inst = fock.instrument(system, 4, prompt=prompt)
-    assert inst.domain.sum() == 1 + 4 + 16
+    assert inst.domain.sum() == 1 + 4 + 3 * 4  # nothing follows end-of-text
     compared = fock.compare_with_model(inst, system)
     assert compared["max_error"] < 1e-12
     assert abs(math.log(compared["model"][0]) - histories.log_joint(system, compared["histories"][0], prompt)) < 1e-9
+
+
+def test_story_source_truncated_is_an_exact_instrument():
+    source = histories.StorySourceModel()
+    inst = fock.instrument(source, 3)
+    assert fock.verify(inst)["born_error"] < 1e-12
+    compared = fock.compare_with_model(inst, source)
+    assert compared["max_error"] < 1e-12 and abs(compared["born"].sum() - 1) < 1e-12
+    assert 1 < inst.domain.sum() < inst.space.dim / 100  # the source reaches few of the texts
 
 
 def test_large_instrument_v8_n6_verifies(table):
@@ -223,7 +234,8 @@ def test_stinespring_isometry_and_unitary(table):
     U = fock.stinespring_unitary(small)
     assert np.abs(U.conj().T @ U - np.eye(len(U))).max() < 1e-10
     E = len(small.kraus)
-    for i in range(small.space.dim):
+    assert 0 < small.domain.sum() < small.space.dim
+    for i in np.flatnonzero(small.domain):
         assert np.allclose(U[:, i * E], W[:, [i]].toarray().ravel(), atol=1e-14)
 
 

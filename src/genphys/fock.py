@@ -18,7 +18,8 @@ Conventions (the chapter's section "choices"):
   outcome, ``halt`` (index ``V``), whose Kraus operator is the projector onto the
   *edge*: texts of length ``N`` and, with ``absorb_eot=True``, texts whose last
   generated token is end-of-text.  The instrument is then trace preserving on the
-  whole domain (every text that starts with the prompt), edge included.
+  whole reached domain (every text reached from the prompt with positive
+  probability), edge included.
 
 Everything is ``scipy.sparse`` except the checks that say "tiny sizes only"
 (Choi matrix, unitary completion, decoherence functionals).
@@ -248,8 +249,8 @@ class Instrument:
     """A quantum instrument ``Phi_k(rho) = K_k rho K_k^dag`` on a truncated Fock space, one outcome per token + halt.
 
     ``kraus[k]`` for ``k < V`` creates token ``k``; ``kraus[V]`` (halt) acts on the edge.
-    ``domain`` marks the texts the instrument is defined on (those starting with
-    ``prompt``); it must be trace preserving there: ``sum_k K_k^dag K_k = P_domain``.
+    ``domain`` marks the texts the instrument is defined on (those reached from the
+    prompt); it must be trace preserving there: ``sum_k K_k^dag K_k = P_domain``.
     ``conditionals`` maps a text index to the model's ``p(. | X, h)`` used to build it.
     """
 
@@ -314,8 +315,10 @@ def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = Tr
     """The instrument of a GAI system: ``K_y = r*(y) G_y``, ``G_y = sum_h sqrt(p(y|X,h)) |X h><X h|`` (eq. ``kraus``).
 
     ``system`` follows :class:`genphys.histories.GAISystem` (``vocab``, ``eot``,
-    ``conditional``).  The space holds prompt + generated text up to length ``N``;
-    the edge (length ``N``, and finished texts with ``absorb_eot``) only halts.
+    ``conditional``).  The space holds prompt + generated text up to length ``N``.  The
+    domain is the set of texts reached from ``|X>`` with positive probability (the
+    conditionals are asked only there); on the edge of the domain (length ``N``, and
+    finished texts with ``absorb_eot``) only ``halt`` acts.
     """
     _check_system(system)
     space = FockSpace(len(system.vocab), _check_int("N", N, 1))
@@ -323,23 +326,33 @@ def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = Tr
     if len(prompt) >= space.N:
         raise ValueError(f"prompt has length {len(prompt)}; N = {space.N} leaves no room to generate")
     domain = np.zeros(space.dim, dtype=bool)
-    gains = np.zeros((space.V, space.dim))
     conditionals = {}
+    reached = [space.index(prompt)]
     for n in range(len(prompt), space.N + 1):
-        idx = _prompt_block(space, prompt, n)
-        domain[idx] = True
+        domain[reached] = True
         if n == space.N:
-            continue
-        for i, h in zip(idx, space.digits(idx - space.offsets[n], n)[:, len(prompt):]):
+            break
+        children = []
+        for i in reached:
+            h = space.digits(np.array([i - space.offsets[n]]), n)[0, len(prompt):]
             if absorb_eot and h.size and h[-1] == system.eot:
                 continue
-            conditionals[int(i)] = system.next_distribution(h.tolist(), prompt)
-            gains[:, i] = np.sqrt(conditionals[int(i)])
-    active = np.zeros(space.dim, dtype=bool)
-    active[list(conditionals)] = True
-    kraus = [(creation(space, y) @ sparse.diags(gains[y])).tocsr() for y in range(space.V)]
-    kraus.append(sparse.diags((domain & ~active).astype(float)).tocsr())
+            conditionals[i] = system.next_distribution(h.tolist(), prompt)
+            local = (i - space.offsets[n]) * space.V + np.flatnonzero(conditionals[i] > 0)
+            children.extend((space.offsets[n + 1] + local).tolist())
+        reached = children
+    active = np.array(sorted(conditionals), dtype=np.int64)
+    table = np.array([conditionals[i] for i in active]).reshape(len(active), space.V)
+    kraus = [(creation(space, y) @ _diagonal(space.dim, active, np.sqrt(table[:, y]))).tocsr() for y in range(space.V)]
+    edge = domain.copy()
+    edge[active] = False
+    kraus.append(sparse.diags(edge.astype(float)).tocsr())
     return Instrument(space, tuple(kraus), domain, prompt, conditionals, vocab=tuple(system.vocab))
+
+
+def _diagonal(dim: int, where: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:
+    """The sparse diagonal matrix with ``values`` at the positions ``where``."""
+    return sparse.csr_matrix((values, (where, where)), shape=(dim, dim))
 
 
 def apply_map(kraus: Sequence, rho) -> np.ndarray:
