@@ -47,13 +47,14 @@ book: $(STAMP)
 test: unit notebooks book-strict
 	@echo "== make test: all passed"
 
+# Two pytest workers on two cores: one BLAS/torch thread each, or they oversubscribe the CPU.
 unit: $(STAMP)
-	$(PY) -m pytest -n 2 tests
+	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
 
 notebooks: $(STAMP)
 	@nbs="$$($(PY) tests/bookfiles.py notebooks)"; \
 	if [ -z "$$nbs" ]; then echo "== no chapter notebooks in _toc.yml yet"; else \
-	GENPHYS_SCALE=tiny $(PY) -m pytest -n 2 -p no:cacheprovider --nbmake --nbmake-timeout=300 $$nbs; fi
+	GENPHYS_SCALE=tiny OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -p no:cacheprovider --nbmake --nbmake-timeout=300 $$nbs; fi
 
 book-strict: $(STAMP)
 	GENPHYS_SCALE=tiny $(JB) build -W --keep-going --path-output _build/tiny .
