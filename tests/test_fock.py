@@ -329,3 +329,20 @@ def test_stochastic_attention_is_itself_an_exact_instrument(transformer):
     inst = fock.instrument(model, 3)
     assert fock.verify(inst)["born_error"] < 1e-12
     assert fock.compare_with_model(inst, model)["max_error"] < 1e-12
+
+
+def test_attended_position_is_an_unobserved_environment_index(transformer):
+    model = fock.StochasticAttention(transformer, VOCAB, EOT, "all_blocks")
+    inst = fock.instrument(model, 3)
+    fine = fock.environment_kraus(model, inst)
+    assert len({s for _, s in fine}) > 1
+    assert fock.trace_preservation_error(list(fine.values()) + [inst.kraus[-1]], inst.domain) < 1e-12
+    rho = np.outer(inst.initial_state, inst.initial_state.conj())
+    for y in range(4):  # Phi_y = sum_s K_{y,s} . K_{y,s}^dag, probed on the whole reached text |0 1>
+        psi = inst.space.state((0, 1))
+        coarse = np.linalg.norm(inst.kraus[y] @ psi) ** 2
+        summed = sum(np.linalg.norm(k @ psi) ** 2 for (yy, _), k in fine.items() if yy == y)
+        assert abs(coarse - summed) < 1e-12
+    coarse_map = fock.apply_map([inst.kraus[0].toarray()], rho)
+    fine_map = fock.apply_map([k.toarray() for (y, _), k in fine.items() if y == 0], rho)
+    assert np.abs(np.diag(coarse_map) - np.diag(fine_map)).max() < 1e-12  # same record, same probabilities

@@ -729,6 +729,32 @@ class StochasticAttention(histories.GAISystem):
         return self._cache[key].copy()
 
 
+def environment_kraus(system: StochasticAttention, instr: Instrument) -> dict:
+    """Fine-grained Kraus operators ``K_{y,s} = r*(y) sum_h sqrt(pi(s|h) p(y|h,s)) |h><h|`` (eq. ``stochastic``).
+
+    ``instr`` is ``instrument(system, N, prompt)``; ``s`` numbers the joint key choices of the
+    history (``branches``).  Summing ``K_{y,s} . K_{y,s}^dag`` over the unobserved ``s`` gives
+    ``Phi_y`` on the domain; returns ``{(y, s): K}``.
+    """
+    if not isinstance(system, StochasticAttention):
+        raise TypeError(f"system must be a StochasticAttention, got {type(system).__name__}")
+    if instr.vocab != system.vocab:
+        raise ValueError("instr was built for another vocab than system's")
+    space, m = instr.space, len(instr.prompt)
+    entries: dict = {}
+    for i in instr.conditionals:
+        n = int(space.lengths[i])
+        h = space.digits(np.array([i - space.offsets[n]]), n)[0, m:]
+        w, p = system.branches(h.tolist(), instr.prompt)
+        for s_, (ws, ps) in enumerate(zip(w, p)):
+            for y in range(space.V):
+                entries.setdefault((y, s_), ([], []))
+                entries[(y, s_)][0].append(i)
+                entries[(y, s_)][1].append(np.sqrt(ws * ps[y]))
+    return {key: (creation(space, key[0]) @ _diagonal(space.dim, np.array(rows), np.array(vals))).tocsr()
+            for key, (rows, vals) in entries.items()}
+
+
 def total_variation(p: dict, q: dict) -> float:
     """``TV(P, Q) = 1/2 sum_h |P(h) - Q(h)|`` over the union of two dictionaries of history probabilities."""
     return 0.5 * float(sum(abs(p.get(h, 0.0) - q.get(h, 0.0)) for h in set(p) | set(q)))
