@@ -31,6 +31,7 @@ import contextlib
 import functools
 import itertools
 import math
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
@@ -387,7 +388,8 @@ def choi_matrix(kraus: Sequence | None = None, *, linear_map=None, dim: int | No
 
 def choi_min_eigenvalue(instr: Instrument) -> float:
     """Smallest eigenvalue over the Choi matrices of every outcome map ``Phi_k`` (>= -1e-12 means CP)."""
-    return float(min(np.linalg.eigvalsh(choi_matrix([k]))[0] for k in instr.kraus))
+    with one_torch_thread():
+        return float(min(np.linalg.eigvalsh(choi_matrix([k]))[0] for k in instr.kraus))
 
 
 # --------------------------------------------------------------------------------------------
@@ -499,7 +501,8 @@ def stinespring_unitary(instr: Instrument) -> np.ndarray:
     used = np.flatnonzero(instr.domain) * E
     U[:, used] = W.toarray()[:, instr.domain]
     free = np.setdiff1d(np.arange(d * E), used)
-    U[:, free] = null_space(U[:, used].conj().T)
+    with one_torch_thread():
+        U[:, free] = null_space(U[:, used].conj().T)
     return U
 
 
@@ -631,9 +634,15 @@ READINGS = ("soft", "all_blocks", "block_per_step")
 
 @contextlib.contextmanager
 def one_torch_thread():
-    """Run torch on one thread inside the block: tiny models run many times faster than on contended cores."""
-    import torch
+    """Run torch on one thread inside the block (nothing if torch is not imported).
 
+    Tiny models run many times faster than on contended cores, and numpy's LAPACK is not
+    slowed down by torch's idle OpenMP workers competing for the same cores.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
