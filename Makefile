@@ -16,7 +16,6 @@ TORCH_CPU ?= torch==2.13.0
 # Notebook kernels start `python`: put the venv first so they import its genphys.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
-export MPLBACKEND := Agg
 QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
 
 .PHONY: help install book test unit notebooks book-strict clean
