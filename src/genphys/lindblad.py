@@ -53,14 +53,19 @@ SIGMA_MINUS = np.array([[0, 0], [1, 0]], dtype=complex)
 
 # ----------------------------------------------------------------------------- validation
 
+def _complex_array(x, name: str, expected: str) -> np.ndarray:
+    """``x`` (dense or scipy.sparse) as a complex ndarray, or a TypeError naming ``name``."""
+    if scipy.sparse.issparse(x):
+        x = x.toarray()
+    try:
+        return np.asarray(x, dtype=complex)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be {expected}, got {type(x).__name__}") from err
+
+
 def as_operator(op, name: str = "operator", dim: int | None = None) -> np.ndarray:
     """``op`` as a finite complex square matrix (of size ``dim`` if given), or a clear error."""
-    if scipy.sparse.issparse(op):
-        op = op.toarray()
-    try:
-        arr = np.asarray(op, dtype=complex)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric square matrix, got {type(op).__name__}") from err
+    arr = _complex_array(op, name, "a numeric square matrix")
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {arr.shape}")
     if dim is not None and arr.shape[0] != dim:
@@ -84,12 +89,7 @@ def check_density_matrix(rho, name: str = "rho", atol: float = 1e-8) -> np.ndarr
 
     A density matrix satisfies rho = rho^dag, rho >= 0, Tr rho = 1 (see the notation page).
     """
-    if scipy.sparse.issparse(rho):
-        rho = rho.toarray()
-    try:
-        arr = np.asarray(rho, dtype=complex)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numeric array, got {type(rho).__name__}") from err
+    arr = _complex_array(rho, name, "a numeric array")
     if arr.ndim not in (2, 3) or arr.shape[-1] != arr.shape[-2]:
         raise ValueError(f"{name} must have shape (d, d) or (batch, d, d), got {arr.shape}")
     if not np.all(np.isfinite(arr)):
