@@ -23,7 +23,7 @@ from genphys.lm.models import KINDS
 ARTIFACT = "ch07-comparison"
 
 
-def settings(scale: str = "cpu", seeds=(0, 1, 2), lrs=(1e-3, 3e-3, 1e-2), kinds=KINDS, data: str = "stories") -> dict:
+def settings(scale: str = "cpu", seeds=(0, 1, 2), lrs=(1e-3, 3e-3, 1e-2, 3e-2), kinds=KINDS, data: str = "stories") -> dict:
     """The comparison's configuration (what its artifact is keyed by)."""
     from genphys.lm.train import preset
 
