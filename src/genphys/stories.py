@@ -224,6 +224,11 @@ class _Chooser:
 
     def __init__(self, keep: dict | None):
         self.keep = keep
+        self.parts: list[str] = []
+        self.logp = 0.0
+
+    def emit(self, text):
+        self.parts.append(text)
 
     def _cut(self, name: str, options: Sequence[str], dist: _Dist):
         if len(options) != len(dist):
@@ -238,7 +243,7 @@ class _Sampler(_Chooser):
 
     def __init__(self, rng: random.Random, keep: dict | None = None):
         super().__init__(keep)
-        self.rng, self.parts, self.logp = rng, [], 0.0
+        self.rng = rng
 
     def pick(self, name, options, dist):
         options, dist = self._cut(name, options, dist)
@@ -248,9 +253,6 @@ class _Sampler(_Chooser):
         self.logp += dist.logs[i]
         self.parts.append(options[i])
         return i
-
-    def emit(self, text):
-        self.parts.append(text)
 
 
 class _Replay(_Chooser):
@@ -267,7 +269,6 @@ class _Replay(_Chooser):
         self.text, self.L, self.pos = text, len(text), 0
         self.forced, self.prefix = forced, prefix
         self.path: list[int] = []
-        self.logp = 0.0
         self.branches: list[list[int]] = []
         self.records: list[tuple[str | None, float]] = []
 
@@ -319,7 +320,7 @@ class _Enumerator(_Chooser):
 
     def __init__(self, forced: Sequence[int], keep: dict):
         super().__init__(keep)
-        self.forced, self.path, self.parts, self.logp = forced, [], [], 0.0
+        self.forced, self.path = forced, []
         self.branches: list[list[int]] = []
 
     def pick(self, name, options, dist):
@@ -335,9 +336,6 @@ class _Enumerator(_Chooser):
         self.logp += dist.logs[i]
         self.parts.append(options[i])
         return i
-
-    def emit(self, text):
-        self.parts.append(text)
 
 
 # --------------------------------------------------------------------------- the grammar
