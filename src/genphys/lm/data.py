@@ -168,5 +168,7 @@ class PackedStream:
 
 
 def utf8_bytes(texts) -> int:
-    """Total UTF-8 bytes of ``texts`` (the denominator of bits per byte)."""
-    return sum(len(t.encode("utf-8")) for t in texts)
+    """Total UTF-8 bytes of ``texts`` (the denominator of bits per byte, as in chapter 1)."""
+    from genphys.stories import n_bytes
+
+    return sum(map(n_bytes, texts))
