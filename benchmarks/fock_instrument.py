@@ -26,7 +26,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from genphys import fock, histories  # noqa: E402
+from genphys import channels, fock, histories  # noqa: E402
 
 REPEATS = 3
 
@@ -56,7 +56,7 @@ def main() -> dict:
     summary = {}
     for V, N in ((4, 4), (4, 5)):
         instr = fock.instrument(table(V), N, absorb_eot=False)
-        t_sparse, e_sparse = best(lambda: fock.trace_preservation_error(instr.kraus, instr.domain))
+        t_sparse, e_sparse = best(lambda: channels.trace_preservation_error(instr.kraus, instr.domain))
         t_dense, e_dense = best(lambda: dense_trace_error(instr))
         ratio = t_dense / t_sparse
         print(f"V={V} N={N} dim={instr.space.dim}: trace check sparse {t_sparse * 1e3:.2f} ms, "

@@ -14,8 +14,8 @@ import qutip
 import torch
 from scipy import sparse
 
-from genphys import fock, histories
-from genphys.lm.models import ModelConfig, TransformerLM
+from genphys import channels, config, fock, histories, stories
+from genphys.lm import stochastic_attention
 
 VOCAB = ("the", "cat", "sat", "<eot>")
 EOT = 3
@@ -29,7 +29,7 @@ def table():
 
 @pytest.fixture(scope="module")
 def transformer(table):
-    return fock.train_tiny_transformer(table, n_texts=300, steps=25, seed=0, max_len=4, d_model=16)
+    return stochastic_attention.train_tiny_transformer(table, n_texts=300, steps=25, seed=0, max_len=4, d_model=16)
 
 
 @pytest.fixture(scope="module", params=["table", "transformer"])
@@ -138,7 +138,7 @@ def test_symmetric_fock_space_forgets_order_unless_positions_are_folded_in():
 # ------------------------------------------------------------------------- the instrument
 
 def test_instrument_is_trace_preserving_on_its_domain(instr):
-    assert fock.trace_preservation_error(instr.kraus, instr.domain) < 1e-12
+    assert channels.trace_preservation_error(instr.kraus, instr.domain) < 1e-12
     reached = np.concatenate([fock.born_probabilities(instr, n)[1] > 0 for n in range(instr.space.N + 1)])
     assert np.array_equal(instr.domain, reached)  # the domain: texts of positive probability
     assert not instr.domain.all()  # texts that continue after end-of-text are never reached
@@ -152,16 +152,10 @@ def test_instrument_is_completely_positive(system):
 def test_choi_matrix_agrees_with_qutip(table):
     small = fock.instrument(table, 2)
     kraus = [k.toarray() for k in small.kraus]
-    with fock.one_torch_thread():
-        mine = np.linalg.eigvalsh(fock.choi_matrix(kraus))
+    with config.one_torch_thread():
+        mine = np.linalg.eigvalsh(channels.kraus_to_choi(kraus))
         theirs = np.linalg.eigvalsh(qutip.to_choi(qutip.kraus_to_super([qutip.Qobj(k) for k in kraus])).full())
     assert np.allclose(mine, theirs, atol=1e-10) and mine[0] >= -1e-12
-
-
-def test_choi_matrix_sees_that_the_transpose_is_not_completely_positive():
-    choi = fock.choi_matrix(linear_map=np.transpose, dim=3)  # positive, not CP: its Choi matrix is the swap
-    assert abs(np.linalg.eigvalsh(choi)[0] + 1) < 1e-12
-    assert np.linalg.eigvalsh(fock.choi_matrix([np.eye(3)]))[0] >= -1e-12
 
 
 def test_born_probabilities_equal_the_chain_rule(instr, system):
@@ -188,7 +182,7 @@ def test_born_rule_with_a_prompt(system):
 
 
 def test_story_source_truncated_is_an_exact_instrument():
-    source = histories.StorySourceModel()
+    source = stories.StorySourceModel()
     inst = fock.instrument(source, 3)
     assert fock.verify(inst)["born_error"] < 1e-12
     compared = fock.compare_with_model(inst, source)
@@ -284,66 +278,9 @@ def test_histories_longer_than_the_truncation_are_refused(instr):
         fock.instrument(histories.TableModel(VOCAB, EOT, np.full((4, 4), 0.25)), 2, prompt=(0, 1))
 
 
-def test_vocabularies_that_do_not_match_are_refused(instr, transformer):
+def test_vocabularies_that_do_not_match_are_refused(instr):
     other = histories.TableModel(("a", "b", "c", "<eot>"), 3, np.full((4, 4), 0.25))
     with pytest.raises(ValueError, match="vocab"):
         fock.compare_with_model(instr, other)
-    with pytest.raises(ValueError, match="vocab"):
-        fock.StochasticAttention(transformer, VOCAB[:3], 2)
     with pytest.raises(TypeError, match="GAISystem"):
         fock.instrument(object(), 3)
-
-
-# ------------------------------------------------------------------------- stochastic attention
-
-def test_soft_reading_is_the_transformer(transformer):
-    soft = fock.StochasticAttention(transformer, VOCAB, EOT, "soft")
-    idx = torch.tensor([[EOT, 0, 2, 1]])
-    with torch.no_grad():
-        reference = torch.softmax(copy.deepcopy(transformer).double()(idx)[0, -1], -1).numpy()
-    assert np.abs(soft.conditional([0, 2, 1]) - reference).max() < 1e-12
-
-
-def test_attended_positions_are_a_probability_and_the_readings_differ(transformer):
-    for reading in ("all_blocks", "block_per_step"):
-        model = fock.StochasticAttention(transformer, VOCAB, EOT, reading)
-        w, p = model.branches([0, 1])
-        assert abs(w.sum() - 1) < 1e-12 and np.all(w >= 0) and np.allclose(p.sum(axis=1), 1, atol=1e-12)
-    gaps = fock.attention_tv_gap(transformer, VOCAB, EOT, 3)
-    assert all(0 < g["joint"] <= 1 and 0 < g["worst_step"] <= 1 for g in gaps.values())
-
-
-def test_one_block_readings_coincide_and_zero_values_make_sampling_exact():
-    torch.manual_seed(0)
-    one = TransformerLM(ModelConfig(vocab_size=4, d_model=8, n_layers=1, n_heads=2))
-    a = fock.StochasticAttention(one, VOCAB, EOT, "all_blocks").conditional([1, 2])
-    b = fock.StochasticAttention(one, VOCAB, EOT, "block_per_step").conditional([1, 2])
-    assert np.abs(a - b).max() < 1e-14
-    with torch.no_grad():
-        one.blocks[0].mix.qkv.weight[16:] = 0  # values v = 0: every key gives the same output
-    gaps = fock.attention_tv_gap(one, VOCAB, EOT, 3)
-    assert gaps["all_blocks"]["joint"] < 1e-12
-
-
-def test_stochastic_attention_is_itself_an_exact_instrument(transformer):
-    model = fock.StochasticAttention(transformer, VOCAB, EOT, "all_blocks")
-    inst = fock.instrument(model, 3)
-    assert fock.verify(inst)["born_error"] < 1e-12
-    assert fock.compare_with_model(inst, model)["max_error"] < 1e-12
-
-
-def test_attended_position_is_an_unobserved_environment_index(transformer):
-    model = fock.StochasticAttention(transformer, VOCAB, EOT, "all_blocks")
-    inst = fock.instrument(model, 3)
-    fine = fock.environment_kraus(model, inst)
-    assert len({s for _, s in fine}) > 1
-    assert fock.trace_preservation_error(list(fine.values()) + [inst.kraus[-1]], inst.domain) < 1e-12
-    rho = np.outer(inst.initial_state, inst.initial_state.conj())
-    for y in range(4):  # Phi_y = sum_s K_{y,s} . K_{y,s}^dag, probed on the whole reached text |0 1>
-        psi = inst.space.state((0, 1))
-        coarse = np.linalg.norm(inst.kraus[y] @ psi) ** 2
-        summed = sum(np.linalg.norm(k @ psi) ** 2 for (yy, _), k in fine.items() if yy == y)
-        assert abs(coarse - summed) < 1e-12
-    coarse_map = fock.apply_map([inst.kraus[0].toarray()], rho)
-    fine_map = fock.apply_map([k.toarray() for (y, _), k in fine.items() if y == 0], rho)
-    assert np.abs(np.diag(coarse_map) - np.diag(fine_map)).max() < 1e-12  # same record, same probabilities

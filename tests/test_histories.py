@@ -181,7 +181,7 @@ def test_torch_model_is_a_normalised_family():
 
 
 def test_story_source_chain_rule_gives_the_exact_story_probability():
-    model = H.StorySourceModel()
+    model = stories.StorySourceModel()
     story = min(stories.sample(20, seed=11), key=len)
     tokens = model.tokens(story) + (model.eot,)
     assert H.log_joint(model, tokens) == pytest.approx(stories.log_prob(story), abs=1e-8)

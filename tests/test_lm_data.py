@@ -15,7 +15,7 @@ def tok():
 
 
 def _write(path, texts):
-    path.write_text("".join(f"{t}\n{data.SEPARATOR}\n" for t in texts), encoding="utf-8")
+    path.write_text("".join(f"{t}\n{stories.SEPARATOR}\n" for t in texts), encoding="utf-8")
     return path
 
 
@@ -56,7 +56,7 @@ def test_stories_source_is_deterministic_and_validation_disjoint():
 def test_text_file_holdout_and_seeded_shuffle(tmp_path):
     texts = [f"Story number {i}." for i in range(100)]
     path = _write(tmp_path / "t.txt", texts)
-    assert list(data.read_stories(path)) == texts
+    assert list(stories.read_stories(path)) == texts
     src = data.source(str(path))
     valid = src.validation(100)
     assert valid == texts[19::20]

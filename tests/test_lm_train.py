@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from genphys import stories
 from genphys.lm import data, evaluate, sample, train
 from genphys.lm.models import ModelConfig
 
@@ -69,7 +70,7 @@ def test_clis_train_sample_evaluate(tmp_path, capsys, monkeypatch):
     texts = sample.main(["--run", str(run), "--n", "2", "--max-tokens", "20"])
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
     text = tmp_path / "valid.txt"
-    text.write_text("".join(f"{s}\n{data.SEPARATOR}\n" for s in data.source("stories").validation(4)))
+    text.write_text("".join(f"{s}\n{stories.SEPARATOR}\n" for s in data.source("stories").validation(4)))
     res = evaluate.main(["--run", str(run), "--text", str(text)])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last == f"bits_per_byte={res['bits_per_byte']:.6f} accuracy={res['accuracy']:.6f}"

@@ -140,14 +140,14 @@ def test_corpus_round_trip_and_command_line(tmp_path):
     info = S.write_corpus(tmp_path / "c.txt", 7, seed=4)
     text = (tmp_path / "c.txt").read_text()
     assert text.count("\n" + S.SEPARATOR + "\n") == 7 and info["stories"] == 7
-    assert S.read_corpus(tmp_path / "c.txt") == S.sample(7, 4)
+    assert list(S.read_stories(tmp_path / "c.txt")) == S.sample(7, 4)
     out = subprocess.run([sys.executable, "-m", "genphys.stories", "--n", "30", "--out", str(tmp_path / "d.txt")],
                          capture_output=True, text=True, check=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     expected = S.entropy_bits_per_byte(30, 0)
     assert result["entropy_bits_per_byte"] == pytest.approx(expected["mean"], abs=1e-12)
     assert result["stories"] == 30 and result["bytes"] == expected["bytes"]
-    assert S.read_corpus(tmp_path / "d.txt") == S.sample(30, 0)
+    assert list(S.read_stories(tmp_path / "d.txt")) == S.sample(30, 0)
 
 
 def test_sampler_frequencies_match_the_enumerated_probabilities():

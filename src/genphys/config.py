@@ -12,9 +12,11 @@ reads the variable once, on first use, and caches the answer.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
+import sys
 from typing import TypeVar
 
 SCALES = ("tiny", "cpu", "gpu")
@@ -88,3 +90,22 @@ def seed_everything(seed: int) -> int:
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
     return seed
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """Run torch on one thread inside the block (nothing if torch is not imported).
+
+    Tiny models run many times faster than on contended cores, and NumPy's LAPACK is not
+    slowed down by torch's idle OpenMP workers competing for the same cores.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -27,11 +27,9 @@ Everything is ``scipy.sparse`` except the checks that say "tiny sizes only"
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import math
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
@@ -39,10 +37,9 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-from genphys import histories
-
-#: Largest matrix side that the dense, tiny-size checks accept.
-DENSE_LIMIT = 4096
+from genphys import channels, histories
+from genphys.config import one_torch_thread
+from genphys.channels import DENSE_LIMIT
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +272,7 @@ class Instrument:
             raise ValueError(f"vocab has {len(self.vocab)} tokens but the Fock space has V = {self.space.V}")
         if np.asarray(self.domain).shape != (d,):
             raise ValueError(f"domain must be a boolean mask of shape ({d},)")
-        err = trace_preservation_error(self.kraus, self.domain)
+        err = channels.trace_preservation_error(self.kraus, self.domain)
         if err > self.tol:
             raise ValueError(f"kraus is not trace preserving on its domain: |sum K^dag K - P| = {err:.3g} > {self.tol}")
 
@@ -288,15 +285,6 @@ class Instrument:
     def initial_state(self) -> np.ndarray:
         """``|X>``: the prompt's text, whose projector is ``rho_X``."""
         return self.space.state(self.prompt)
-
-
-def trace_preservation_error(kraus: Sequence, domain: np.ndarray | None = None) -> float:
-    """``max |sum_k K_k^dag K_k - P_domain|`` (chapter 2, eq. ``tp``); ``domain=None`` means the identity."""
-    d = kraus[0].shape[1]
-    total = sum((sparse.csr_matrix(k).conj().T @ sparse.csr_matrix(k) for k in kraus), sparse.csr_matrix((d, d)))
-    target = sparse.identity(d) if domain is None else sparse.diags(np.asarray(domain, dtype=float))
-    diff = abs(sparse.csr_matrix(total - target))
-    return float(diff.max()) if diff.nnz else 0.0
 
 
 def _prompt_block(space: FockSpace, prompt: tuple, n: int) -> np.ndarray:
@@ -344,52 +332,22 @@ def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = Tr
         reached = children
     active = np.array(sorted(conditionals), dtype=np.int64)
     table = np.array([conditionals[i] for i in active]).reshape(len(active), space.V)
-    kraus = [(creation(space, y) @ _diagonal(space.dim, active, np.sqrt(table[:, y]))).tocsr() for y in range(space.V)]
+    kraus = [(creation(space, y) @ diagonal_operator(space.dim, active, np.sqrt(table[:, y]))).tocsr() for y in range(space.V)]
     edge = domain.copy()
     edge[active] = False
     kraus.append(sparse.diags(edge.astype(float)).tocsr())
     return Instrument(space, tuple(kraus), domain, prompt, conditionals, vocab=tuple(system.vocab))
 
 
-def _diagonal(dim: int, where: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:
+def diagonal_operator(dim: int, where: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:
     """The sparse diagonal matrix with ``values`` at the positions ``where``."""
     return sparse.csr_matrix((values, (where, where)), shape=(dim, dim))
-
-
-def apply_map(kraus: Sequence, rho) -> np.ndarray:
-    """``Phi(rho) = sum_k K_k rho K_k^dag`` (dense result)."""
-    return sum(k @ (k @ np.asarray(rho)).conj().T for k in kraus).conj().T
-
-
-def choi_matrix(kraus: Sequence | None = None, *, linear_map=None, dim: int | None = None) -> np.ndarray:
-    """Choi matrix ``C = sum_{ij} |i><j| (x) Phi(|i><j|)`` (tiny sizes only; chapter 2, eq. ``choi``).
-
-    ``Phi`` is given by Kraus operators, or by any ``linear_map(rho) -> rho'`` on ``dim x dim``
-    matrices.  Complete positivity <=> ``C >= 0`` (Choi 1975).
-    """
-    if (kraus is None) == (linear_map is None):
-        raise ValueError("give exactly one of kraus or linear_map")
-    if kraus is not None:
-        dense = [k.toarray() if sparse.issparse(k) else np.asarray(k) for k in kraus]
-        d = dense[0].shape[0]
-        linear_map = functools.partial(apply_map, dense)
-    else:
-        d = _check_int("dim", dim, 1)
-    if d * d > DENSE_LIMIT:
-        raise ValueError(f"choi_matrix is dense: the space has dimension {d}, so d^2 = {d * d} > {DENSE_LIMIT}")
-    choi = np.zeros((d * d, d * d), dtype=complex)
-    for i in range(d):
-        for j in range(d):
-            unit = np.zeros((d, d))
-            unit[i, j] = 1.0
-            choi[i * d:(i + 1) * d, j * d:(j + 1) * d] = linear_map(unit)
-    return choi
 
 
 def choi_min_eigenvalue(instr: Instrument) -> float:
     """Smallest eigenvalue over the Choi matrices of every outcome map ``Phi_k`` (>= -1e-12 means CP)."""
     with one_torch_thread():
-        return float(min(np.linalg.eigvalsh(choi_matrix([k]))[0] for k in instr.kraus))
+        return float(min(np.linalg.eigvalsh(channels.kraus_to_choi([k]))[0] for k in instr.kraus))
 
 
 # --------------------------------------------------------------------------------------------
@@ -462,7 +420,7 @@ def verify(instr: Instrument) -> dict:
 
     Returns the errors, the number of histories and the largest Born-versus-model error.
     """
-    out = {"trace_error": trace_preservation_error(instr.kraus, instr.domain), "histories": 0, "born_error": 0.0}
+    out = {"trace_error": channels.trace_preservation_error(instr.kraus, instr.domain), "histories": 0, "born_error": 0.0}
     for length in range(instr.space.N - len(instr.prompt) + 1):
         hist, born = born_probabilities(instr, length)
         reference = chain_rule_probabilities(instr, length)
@@ -625,201 +583,6 @@ def compare_with_model(instr: Instrument, system) -> dict:
             "max_error": float(np.max(np.abs(born - model))) if len(model) else 0.0}
 
 
-# --------------------------------------------------------------------------------------------
-# Chen's stochastic-attention reading of a transformer
-# --------------------------------------------------------------------------------------------
-
-READINGS = ("soft", "all_blocks", "block_per_step")
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Run torch on one thread inside the block (nothing if torch is not imported).
-
-    Tiny models run many times faster than on contended cores, and numpy's LAPACK is not
-    slowed down by torch's idle OpenMP workers competing for the same cores.
-    """
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _attention_branches(model, idx, stochastic: Sequence[int]):
-    """Branches of the last position's computation: weights ``pi(s)`` and next-token probabilities ``p(y | s)``.
-
-    In every block listed in ``stochastic`` each head of the last query attends to one
-    key ``s`` drawn with its softmax weight (the value ``v_s`` replaces ``sum_s a_s v_s``);
-    earlier positions keep their exact (soft) states.  Uses the model's own modules.
-    """
-    import torch
-    import torch.nn.functional as F
-
-    x = model.embed(idx)
-    inputs = []
-    for block in model.blocks:
-        inputs.append(x)
-        x, _ = block(x)
-    last, weight = inputs[0][:, -1:], torch.ones(1, dtype=x.dtype)
-    T = idx.shape[1]
-    for layer, block in enumerate(model.blocks):
-        seq = torch.cat([inputs[layer][:, :-1].expand(last.shape[0], -1, -1), last], dim=1)
-        q, k, v = block.mix._qkv(block.norm1(seq))
-        a = ((q[:, :, -1:] @ k.transpose(-1, -2)).squeeze(2) / math.sqrt(q.shape[-1])).softmax(-1)  # (B, H, T)
-        if layer in stochastic:
-            H = a.shape[1]
-            combos = torch.cartesian_prod(*[torch.arange(T)] * H).reshape(-1, H)  # (C, H)
-            heads = torch.arange(H)
-            w = a[:, heads, combos].prod(-1)                                       # (B, C)
-            y = v[:, heads, combos]                                                # (B, C, H, dh)
-            weight = (weight[:, None] * w).reshape(-1)
-            last = last.repeat_interleave(len(combos), dim=0)
-            y = y.reshape(last.shape[0], 1, -1)
-        else:
-            y = (a[..., None] * v).sum(-2).reshape(last.shape[0], 1, -1)
-        last = last + block.mix.proj(y)
-        last = last + block.mlp(block.norm2(last))
-    probs = F.linear(model.norm(last), model.embed.weight)[:, 0].double().softmax(-1)
-    return weight.double(), probs
-
-
-class StochasticAttention(histories.GAISystem):
-    """Chen's reading of attention as sampling a key: a GAI system ``p_stoch(y|h) = sum_s pi(s|h) p(y|h,s)``.
-
-    The attended positions ``s`` are an unobserved environment index of the instrument
-    ``Phi_y = sum_s K_{y,s} . K_{y,s}^dag`` (chapter 2, eq. ``stochastic``).  ``reading``:
-    ``"all_blocks"`` samples in every block at every step; ``"block_per_step"`` samples only
-    in block ``l mod L`` at step ``l`` (0-based); ``"soft"`` samples nowhere (the transformer).
-    Input convention as :class:`genphys.histories.TorchModel`: ``bos`` (default eot) + prompt + history.
-    """
-
-    def __init__(self, model, vocab: Sequence[str], eot: int, reading: str = "all_blocks", bos: int | None = None):
-        import copy
-
-        from genphys.lm.models import TransformerLM
-
-        if not isinstance(model, TransformerLM):
-            raise TypeError(f"model must be a genphys.lm.models.TransformerLM, got {type(model).__name__}")
-        if reading not in READINGS:
-            raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
-        if len(vocab) != model.cfg.vocab_size:
-            raise ValueError(f"vocab has {len(vocab)} tokens, the model's vocab_size is {model.cfg.vocab_size}")
-        self.vocab, self.eot, self.reading = tuple(vocab), int(eot), reading
-        self.bos = self.eot if bos is None else int(bos)
-        self.model = copy.deepcopy(model).double().eval()
-        self._cache: dict = {}
-
-    def stochastic_blocks(self, step: int) -> tuple[int, ...]:
-        """The blocks whose attention samples a key when generating token ``step`` (0-based)."""
-        L = len(self.model.blocks)
-        return {"soft": (), "all_blocks": tuple(range(L)), "block_per_step": (step % L,)}[self.reading]
-
-    def branches(self, history: Sequence[int], prompt: Sequence[int] = ()):
-        """``(pi(s), p(. | h, s))`` over the environment index ``s`` (joint key choices)."""
-        import torch
-
-        idx = torch.tensor([[self.bos, *prompt, *history]], dtype=torch.long)
-        with torch.no_grad(), one_torch_thread():
-            w, p = _attention_branches(self.model, idx, self.stochastic_blocks(len(history)))
-        return w.numpy(), p.numpy()
-
-    def conditional(self, history, prompt=()):
-        """``p_stoch(y | X, h) = sum_s pi(s | h) p(y | h, s)`` (cached per history: the model is frozen)."""
-        key = (tuple(int(t) for t in prompt), tuple(int(t) for t in history))
-        if key not in self._cache:
-            w, p = self.branches(*key[::-1])
-            self._cache[key] = w @ p
-        return self._cache[key].copy()
-
-
-def environment_kraus(system: StochasticAttention, instr: Instrument) -> dict:
-    """Fine-grained Kraus operators ``K_{y,s} = r*(y) sum_h sqrt(pi(s|h) p(y|h,s)) |h><h|`` (eq. ``stochastic``).
-
-    ``instr`` is ``instrument(system, N, prompt)``; ``s`` numbers the joint key choices of the
-    history (``branches``).  Summing ``K_{y,s} . K_{y,s}^dag`` over the unobserved ``s`` gives
-    ``Phi_y`` on the domain; returns ``{(y, s): K}``.
-    """
-    if not isinstance(system, StochasticAttention):
-        raise TypeError(f"system must be a StochasticAttention, got {type(system).__name__}")
-    if instr.vocab != system.vocab:
-        raise ValueError("instr was built for another vocab than system's")
-    space, m = instr.space, len(instr.prompt)
-    entries: dict = {}
-    for i in instr.conditionals:
-        n = int(space.lengths[i])
-        h = space.digits(np.array([i - space.offsets[n]]), n)[0, m:]
-        w, p = system.branches(h.tolist(), instr.prompt)
-        for s_, (ws, ps) in enumerate(zip(w, p)):
-            for y in range(space.V):
-                entries.setdefault((y, s_), ([], []))
-                entries[(y, s_)][0].append(i)
-                entries[(y, s_)][1].append(np.sqrt(ws * ps[y]))
-    return {key: (creation(space, key[0]) @ _diagonal(space.dim, np.array(rows), np.array(vals))).tocsr()
-            for key, (rows, vals) in entries.items()}
-
-
 def total_variation(p: dict, q: dict) -> float:
     """``TV(P, Q) = 1/2 sum_h |P(h) - Q(h)|`` over the union of two dictionaries of history probabilities."""
     return 0.5 * float(sum(abs(p.get(h, 0.0) - q.get(h, 0.0)) for h in set(p) | set(q)))
-
-
-def attention_tv_gap(model, vocab: Sequence[str], eot: int, max_len: int, prompt: Sequence[int] = ()) -> dict:
-    """TV distance between the transformer's history distribution and each stochastic-attention reading.
-
-    Joint distributions over every history up to ``max_len`` tokens (``histories.enumerate_histories``),
-    and the largest per-history next-token TV.  Returns ``{reading: {"joint": .., "worst_step": ..}}``.
-    """
-    exact = StochasticAttention(model, vocab, eot, "soft")
-    truth = histories.enumerate_histories(exact, max_len, prompt)
-    prefixes = {h[:t] for h in truth for t in range(len(h) + 1) if not (h[:t] and h[t - 1] == eot)} - set(
-        h for h in truth if len(h) == max_len)
-    out = {}
-    for reading in ("all_blocks", "block_per_step"):
-        system = StochasticAttention(model, vocab, eot, reading)
-        joint = histories.enumerate_histories(system, max_len, prompt)
-        worst = max(0.5 * float(np.abs(system.conditional(h, prompt) - exact.conditional(h, prompt)).sum())
-                    for h in prefixes)
-        out[reading] = {"joint": total_variation(truth, joint), "worst_step": worst}
-    return out
-
-
-def train_tiny_transformer(system, n_texts: int, steps: int, seed: int, max_len: int, batch: int = 128, **config):
-    """A :class:`genphys.lm.models.TransformerLM` fitted in seconds to ``n_texts`` histories sampled from ``system``.
-
-    Cross-entropy on ``bos + history`` (padded after eot with eot, padding not scored), AdamW on
-    minibatches of ``batch`` texts.
-    ``config`` overrides the tiny :class:`~genphys.lm.models.ModelConfig` (d_model 32, 2 layers, 2 heads).
-    """
-    import torch
-    import torch.nn.functional as F
-
-    from genphys import config as gconfig
-    from genphys.lm.models import ModelConfig, TransformerLM
-
-    _check_system(system)
-    gconfig.seed_everything(seed)
-    cfg = ModelConfig(**{"vocab_size": len(system.vocab), "d_model": 32, "n_layers": 2, "n_heads": 2, **config})
-    texts = histories.sample(system, _check_int("n_texts", n_texts, 1), seed, max_len=max_len)
-    tokens = torch.full((len(texts), max_len + 1), system.eot, dtype=torch.long)
-    scored = torch.zeros(len(texts), max_len, dtype=torch.bool)
-    for row, h in enumerate(texts):
-        tokens[row, 1:len(h) + 1] = torch.tensor(h, dtype=torch.long)
-        scored[row, :len(h)] = True
-    model = TransformerLM(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
-    gen = torch.Generator().manual_seed(seed)
-    with one_torch_thread():
-        for _ in range(_check_int("steps", steps, 1)):
-            rows = torch.randint(len(texts), (min(batch, len(texts)),), generator=gen)
-            logits = model(tokens[rows, :-1])
-            loss = F.cross_entropy(logits[scored[rows]], tokens[rows, 1:][scored[rows]])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model.eval()

@@ -28,6 +28,10 @@ import numpy as np
 #: Tolerance within which a conditional must sum to one.
 SUM_TOL = 1e-9
 
+#: The end-of-text token: it ends a history, separates stories in text files, and is the
+#: special token of every tokenizer of the book (its one definition).
+EOT = "<|endoftext|>"
+
 
 # --------------------------------------------------------------------------- validation
 def check_tokens(tokens: Sequence[int], vocab_size: int, name: str = "history") -> tuple[int, ...]:
@@ -271,45 +275,6 @@ def _lookup(sorted_keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> n
         return np.zeros(len(query))
     idx = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
     return np.where(sorted_keys[idx] == query, values[idx], 0).astype(np.float64)
-
-
-class StorySourceModel(GAISystem):
-    """The exact story source of :mod:`genphys.stories` as a GAI system over characters.
-
-    Tokens are the characters the source can write plus ``<|endoftext|>``; the
-    conditional of the next character is exact: P(prefix c) / P(prefix), both
-    sums over all derivations of the grammar.
-    """
-
-    def __init__(self):
-        from genphys import stories
-
-        self._stories = stories
-        self.vocab = tuple(stories.ALPHABET) + (stories.SEPARATOR,)
-        self.eot = len(self.vocab) - 1
-        self._index = {c: i for i, c in enumerate(self.vocab)}
-
-    def text(self, tokens: Sequence[int]) -> str:
-        """Token indices (no eot) to the text they spell."""
-        return "".join(self.vocab[t] for t in tokens if t != self.eot)
-
-    def tokens(self, text: str) -> tuple[int, ...]:
-        """A text to token indices (ValueError for a character the source never writes)."""
-        try:
-            return tuple(self._index[c] for c in text)
-        except KeyError as err:
-            raise ValueError(f"character {err.args[0]!r} is never written by the story source") from None
-
-    def conditional(self, history, prompt=()):
-        """p(c | text so far) from the source's exact prefix probabilities."""
-        seq = tuple(prompt) + tuple(history)
-        if self.eot in seq:
-            raise ValueError("the story source has no continuation after end-of-text")
-        dist = self._stories.next_char_distribution(self.text(seq))
-        p = np.zeros(self.V)
-        for ch, prob in dist.items():
-            p[self.eot if ch is None else self._index[ch]] += prob
-        return p
 
 
 class TorchModel(GAISystem):
@@ -635,7 +600,7 @@ def plot_history_tree(system: GAISystem, root: Node, ax=None, title: str | None 
         for c in node.children:
             x1, y1 = len(c.history), ypos[id(c)]
             ax.plot([x0, x1], [y0, y1], color="0.35", lw=0.6 + 5 * c.prob, solid_capstyle="round")
-            label = system.vocab[c.history[-1]].replace("<|endoftext|>", "<eot>")
+            label = system.vocab[c.history[-1]].replace(EOT, "<eot>")
             ax.annotate(f"{label}  {c.prob / node.prob:.2f}", (x1, y1), xytext=(3, 2),
                         textcoords="offset points", fontsize=8)
             draw(c)

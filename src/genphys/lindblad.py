@@ -7,7 +7,8 @@ The master equation
 
 is a linear ODE on density matrices.  Superoperators act on the **column-stacked**
 vectorisation (as QuTiP): ``vec(rho)[a + d*b] = rho[a, b]``, so that
-``vec(A rho B) = (B^T kron A) vec(rho)``  (chapter 3, eq. ch3-vec).
+``vec(A rho B) = (B^T kron A) vec(rho)``  (chapter 3, eq. ch3-vec); the vectorisation and the
+Kraus / superoperator / Choi conversions live in :mod:`genphys.channels`.
 
 Propagation methods (``evolve``), chosen by :func:`choose_method`:
 
@@ -35,6 +36,9 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
+
+from genphys import validate
+from genphys.channels import superoperator_dim, unvec, vec
 
 #: Largest Liouvillian dimension d^2 for which ``evolve`` uses dense matrix exponentials
 #: (set from benchmarks/lindblad_vs_qutip.py: beyond it the sparse action is faster).
@@ -115,47 +119,19 @@ def check_jump_operators(c_ops, dim: int) -> tuple[np.ndarray, ...]:
     return tuple(as_operator(c, f"c_ops[{k}]", dim) for k, c in enumerate(c_ops))
 
 
-def _dim_of_liouvillian(L) -> int:
-    n = L.shape[0]
-    if L.ndim != 2 or L.shape[0] != L.shape[1]:
-        raise ValueError(f"L must be a square superoperator matrix, got shape {L.shape}")
-    d = int(round(np.sqrt(n)))
-    if d * d != n:
-        raise ValueError(f"L must be d^2 x d^2 for a Hilbert-space dimension d, got {n} x {n}")
-    return d
-
-
 def _as_liouvillian(L):
     """A dense complex array or a sparse CSR matrix, validated as d^2 x d^2."""
     if scipy.sparse.issparse(L):
         L = scipy.sparse.csr_matrix(L, dtype=complex)
+        if not np.all(np.isfinite(L.data)):
+            raise ValueError("L holds NaN or infinite entries")
     else:
-        try:
-            L = np.asarray(L, dtype=complex)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"L must be a numeric matrix, got {type(L).__name__}") from err
-        if not np.all(np.isfinite(L)):
-            raise ValueError("L has non-finite entries")
-    _dim_of_liouvillian(L)
+        L = validate.finite_array(L, "L", dtype=complex, ndim=2)
+    superoperator_dim(L, "L")
     return L
 
 
 # ----------------------------------------------------------------------------- vectorisation
-
-def vec(rho) -> np.ndarray:
-    """Column stacking, batched over leading axes: ``vec(rho)[..., a + d*b] = rho[..., a, b]``."""
-    arr = np.asarray(rho)
-    return np.swapaxes(arr, -1, -2).reshape(*arr.shape[:-2], -1)
-
-
-def unvec(v, dim: int | None = None) -> np.ndarray:
-    """Inverse of :func:`vec`: the (..., d, d) matrices of column-stacked vectors (..., d^2)."""
-    arr = np.asarray(v)
-    d = dim or int(round(np.sqrt(arr.shape[-1])))
-    if d * d != arr.shape[-1]:
-        raise ValueError(f"a vectorised matrix has d^2 entries; got {arr.shape[-1]}")
-    return np.swapaxes(arr.reshape(*arr.shape[:-1], d, d), -1, -2)
-
 
 def _kron(a, b, sparse: bool):
     return scipy.sparse.kron(a, b, format="csr") if sparse else np.kron(a, b)
@@ -219,74 +195,6 @@ def apply_super(S, rho) -> np.ndarray:
     v = vec(np.asarray(rho, dtype=complex))
     flat = v.reshape(-1, v.shape[-1])
     return unvec(np.asarray((S @ flat.T).T).reshape(v.shape))
-
-
-# ----------------------------------------------------------------------------- Choi and Kraus
-
-def _reshuffle(M) -> np.ndarray:
-    """The involution between a superoperator S and its Choi matrix J (see :func:`super_to_choi`)."""
-    M = np.asarray(M.toarray() if scipy.sparse.issparse(M) else M, dtype=complex)
-    d = _dim_of_liouvillian(M)
-    return M.reshape(d, d, d, d).transpose(3, 1, 2, 0).reshape(d * d, d * d)
-
-
-def super_to_choi(S) -> np.ndarray:
-    """Choi matrix J = sum_{ij} |i><j| kron E(|i><j|) of the map E with superoperator S (as QuTiP).
-
-    E is completely positive iff J >= 0 and trace preserving iff Tr_2 J = I (chapter 3, eq. ch3-choi).
-    """
-    return _reshuffle(S)
-
-
-def choi_to_super(J) -> np.ndarray:
-    """Superoperator (column stacking) of the map with Choi matrix J: the inverse of :func:`super_to_choi`."""
-    return _reshuffle(J)
-
-
-def kraus_to_super(kraus: Sequence) -> np.ndarray:
-    """S = sum_k conj(K_k) kron K_k, the superoperator of E(rho) = sum_k K_k rho K_k^dag."""
-    ops = [as_operator(K, f"kraus[{i}]") for i, K in enumerate(kraus)]
-    if not ops:
-        raise ValueError("kraus must hold at least one operator")
-    return sum(np.kron(K.conj(), K) for K in ops)
-
-
-def choi_to_kraus(J, atol: float = 1e-10) -> list[np.ndarray]:
-    """Kraus operators K_k = sqrt(mu_k) unvec(v_k) from the eigenpairs (mu_k, v_k) of a PSD Choi matrix."""
-    J = np.asarray(J, dtype=complex)
-    d = _dim_of_liouvillian(J)
-    if np.max(np.abs(J - J.conj().T)) > atol * max(1.0, np.abs(J).max()):
-        raise ValueError("Choi matrix is not Hermitian: the map is not Hermiticity preserving")
-    mu, vecs = np.linalg.eigh(J)
-    if mu[0] < -atol * max(1.0, mu[-1]):
-        raise ValueError(f"the map is not completely positive: Choi matrix has eigenvalue {mu[0]:.3g} < 0")
-    return [np.sqrt(m) * vecs[:, k].reshape(d, d).T for k, m in enumerate(mu) if m > atol * max(1.0, mu[-1])]
-
-
-def super_to_kraus(S, atol: float = 1e-10) -> list[np.ndarray]:
-    """A minimal Kraus form of the CP map with superoperator S (via its Choi matrix)."""
-    return choi_to_kraus(super_to_choi(S), atol)
-
-
-def is_completely_positive(S, atol: float = 1e-10) -> bool:
-    """Whether the Choi matrix of S is Hermitian and PSD within ``atol``."""
-    J = super_to_choi(S)
-    if np.max(np.abs(J - J.conj().T)) > atol:
-        return False
-    return bool(np.linalg.eigvalsh(0.5 * (J + J.conj().T))[0] >= -atol)
-
-
-def is_trace_preserving(S, atol: float = 1e-10) -> bool:
-    """Whether Tr E(rho) = Tr rho for all rho: vec(I)^dag S = vec(I)^dag."""
-    S = np.asarray(S.toarray() if scipy.sparse.issparse(S) else S, dtype=complex)
-    d = _dim_of_liouvillian(S)
-    row = vec(np.eye(d)).conj() @ S
-    return bool(np.max(np.abs(row - vec(np.eye(d)))) <= atol)
-
-
-def is_cptp(S, atol: float = 1e-10) -> bool:
-    """Completely positive and trace preserving (chapter 3, eqs. ch3-kraus and ch3-choi)."""
-    return is_completely_positive(S, atol) and is_trace_preserving(S, atol)
 
 
 # ----------------------------------------------------------------------------- evolution
@@ -407,7 +315,7 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
     Implements chapter 3, eq. ch3-semigroup.
     """
     L = _as_liouvillian(L)
-    d = _dim_of_liouvillian(L)
+    d = superoperator_dim(L, "L")
     rho0 = check_density_matrix(rho0, "rho0")
     if rho0.shape[-1] != d:
         raise ValueError(f"rho0 is {rho0.shape[-1]}-dimensional but L acts on d = {d}")
@@ -477,7 +385,7 @@ def evolve_torch(L, rho0, times, *, device=None, dtype=None):
     Lt = torch.as_tensor(L.toarray() if scipy.sparse.issparse(L) else L).to(device=device, dtype=dtype)
     if Lt.ndim not in (2, 3) or Lt.shape[-1] != Lt.shape[-2]:
         raise ValueError(f"L must have shape (n, n) or (P, n, n), got {tuple(Lt.shape)}")
-    d = _dim_of_liouvillian(Lt[0] if Lt.ndim == 3 else Lt)
+    d = superoperator_dim(Lt[0] if Lt.ndim == 3 else Lt, "L")
     rho_np = check_density_matrix(rho0.cpu().numpy() if isinstance(rho0, torch.Tensor) else rho0, "rho0")
     if rho_np.shape[-1] != d:
         raise ValueError(f"rho0 is {rho_np.shape[-1]}-dimensional but L acts on d = {d}")
@@ -512,7 +420,7 @@ def steady_state(L) -> np.ndarray:
     is not one-dimensional (the steady state is not unique) or the result is not a state.
     """
     L = _as_liouvillian(L)
-    d = _dim_of_liouvillian(L)
+    d = superoperator_dim(L, "L")
     trace_row = vec(np.eye(d)).astype(complex)
     rhs = np.zeros(d * d, dtype=complex)
     rhs[0] = 1.0

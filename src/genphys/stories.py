@@ -42,11 +42,16 @@ import time
 from pathlib import Path
 from typing import Iterator, Sequence
 
+import numpy as np
+
+from genphys import validate
+from genphys.histories import EOT, GAISystem, NGramModel
+
 #: Version of the grammar: artifacts computed from the source record it, so a change is never silent.
 VERSION = 2
 
-#: Line that separates stories in TinyStories text files.
-SEPARATOR = "<|endoftext|>"
+#: Line that separates stories in TinyStories text files: the end-of-text token.
+SEPARATOR = EOT
 
 LN2 = math.log(2.0)
 
@@ -649,7 +654,7 @@ def _story(ch) -> None:
 
 
 # --------------------------------------------------------------------------- public API
-#: Every character a story can contain (the token set of :class:`genphys.histories.StorySourceModel`).
+#: Every character a story can contain (the token set of :class:`StorySourceModel`).
 ALPHABET = "".join(sorted(set(
     " !\"',-.?" + "abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
 
@@ -826,13 +831,11 @@ def to_bytes(story: str) -> list[int]:
 
 
 #: Token names of byte-level models: byte 0 (never in a story) is the end of a story.
-BYTE_VOCAB = ("<|endoftext|>",) + tuple(f"\\x{i:02x}" for i in range(1, 256))
+BYTE_VOCAB = (EOT,) + tuple(f"\\x{i:02x}" for i in range(1, 256))
 
 
-def byte_ngram(order: int, train: Sequence[str], discount: float = 0.75):
+def byte_ngram(order: int, train: Sequence[str], discount: float = 0.75) -> NGramModel:
     """A byte-level :class:`~genphys.histories.NGramModel` of ``order`` counted on the stories ``train``."""
-    from genphys.histories import NGramModel
-
     return NGramModel(BYTE_VOCAB, 0, order, discount).fit([to_bytes(s) for s in train])
 
 
@@ -860,6 +863,43 @@ def ngram_ladder(orders: Sequence[int] = (1, 2, 3, 4, 5), n_train: int = 2000, n
             "discount": discount}
 
 
+class StorySourceModel(GAISystem):
+    """The exact story source as a GAI system over characters (chapter 1).
+
+    Tokens are the characters the source can write plus ``<|endoftext|>``; the
+    conditional of the next character is exact: P(prefix c) / P(prefix), both
+    sums over all derivations of the grammar.
+    """
+
+    def __init__(self):
+        self.vocab = tuple(ALPHABET) + (EOT,)
+        self.eot = len(self.vocab) - 1
+        self._index = {c: i for i, c in enumerate(self.vocab)}
+
+    def text(self, tokens: Sequence[int]) -> str:
+        """Token indices (no eot) to the text they spell."""
+        return "".join(self.vocab[t] for t in tokens if t != self.eot)
+
+    def tokens(self, text: str) -> tuple[int, ...]:
+        """A text to token indices (ValueError for a character the source never writes)."""
+        try:
+            return tuple(self._index[c] for c in text)
+        except KeyError as err:
+            raise ValueError(f"character {err.args[0]!r} is never written by the story source") from None
+
+    def conditional(self, history, prompt=()):
+        """p(c | text so far) from the source's exact prefix probabilities."""
+        seq = tuple(prompt) + tuple(history)
+        if self.eot in seq:
+            raise ValueError("the story source has no continuation after end-of-text")
+        dist = next_char_distribution(self.text(seq))
+        p = np.zeros(self.V)
+        for ch, prob in dist.items():
+            p[self.eot if ch is None else self._index[ch]] += prob
+        return p
+
+
+
 def write_corpus(path, n: int, seed: int) -> dict:
     """Write ``n`` stories of ``seed`` to ``path`` in TinyStories format (each followed by a SEPARATOR line)."""
     path = Path(path)
@@ -871,10 +911,46 @@ def write_corpus(path, n: int, seed: int) -> dict:
     return {"path": str(path), "stories": count, "bytes": size}
 
 
-def read_corpus(path) -> list[str]:
-    """Stories of a TinyStories-format text file."""
-    text = Path(path).read_text(encoding="utf-8")
-    return [s.strip("\n") for s in text.split("\n" + SEPARATOR + "\n") if s.strip("\n")]
+#: How :func:`read_stories` cuts a text file into stories.
+UNITS = ("story", "paragraph")
+
+
+def read_stories(path, unit: str = "story") -> Iterator[str]:
+    """Stories of a text file, streamed line by line, stripped, empty ones skipped.
+
+    ``unit="story"``: the TinyStories format, stories separated by lines holding only
+    :data:`SEPARATOR` (a file without any separator is refused: say how to cut it);
+    ``unit="paragraph"``: stories separated by blank lines.  The file must be UTF-8: an error
+    names the file and the byte offset of the first invalid byte.
+    """
+    unit = validate.one_of(unit, "unit", UNITS)
+    path = Path(validate.instance(path, "path", (str, Path), "a file path"))
+    if not path.is_file():
+        raise FileNotFoundError(f"text file {str(path)!r} not found")
+    lines: list[str] = []
+    offset, separators = 0, 0
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise ValueError(f"{path} is not UTF-8 text: invalid byte at offset {offset + err.start}") from None
+            offset += len(raw)
+            is_break = line.strip() == SEPARATOR if unit == "story" else not line.strip()
+            if not is_break:
+                lines.append(line)
+                continue
+            separators += 1
+            story = "".join(lines).strip()
+            lines = []
+            if story:
+                yield story
+    story = "".join(lines).strip()
+    if unit == "story" and not separators and story:
+        raise ValueError(f"{path} holds no {SEPARATOR!r} line between stories; "
+                         "cut it another way (unit='paragraph', on the command line --unit paragraph)")
+    if story:
+        yield story
 
 
 def main(argv: Sequence[str] | None = None) -> dict:

@@ -25,35 +25,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-SEPARATOR = "<|endoftext|>"
+from genphys import stories
+
 VALID_SEED = 2**31 - 1            # story-source seed of the validation text; training seeds stay below it
 HOLDOUT_EVERY = 20                 # text files: story i is validation when i % 20 == 19
 SHUFFLE_BUFFER = 2048
-
-
-def _stories_module():
-    from genphys import stories
-    return stories
-
-
-def read_stories(path: str | Path) -> Iterator[str]:
-    """Stories of a TinyStories-format text file, streamed, stripped, empty ones skipped."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"text file {str(path)!r} not found")
-    lines: list[str] = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip() == SEPARATOR:
-                story = "".join(lines).strip()
-                if story:
-                    yield story
-                lines = []
-            else:
-                lines.append(line)
-    story = "".join(lines).strip()
-    if story:
-        yield story
 
 
 def _shuffled(stream: Iterator[str], seed: int, buffer: int = SHUFFLE_BUFFER) -> Iterator[str]:
@@ -92,7 +68,7 @@ def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[st
         raise TypeError(f"data spec must be 'stories', 'tinystories' or a file path, got {type(spec).__name__}")
     spec = str(spec)
     if spec == "stories":
-        st = _stories_module()
+        st = stories
         def train(seed):
             if not 0 <= seed < VALID_SEED:
                 raise ValueError(f"training seed must lie in [0, {VALID_SEED}), got {seed}")
@@ -112,11 +88,11 @@ def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[st
         raise ValueError(f"data must be 'stories', 'tinystories' or an existing text file; {spec!r} is none of these")
 
     def train_file(seed):
-        return _epochs(lambda epoch: _shuffled((s for i, s in enumerate(read_stories(path))
+        return _epochs(lambda epoch: _shuffled((s for i, s in enumerate(stories.read_stories(path))
                                                 if i % HOLDOUT_EVERY != HOLDOUT_EVERY - 1), seed + 7919 * epoch))
 
     def valid_file(n):
-        held = (s for i, s in enumerate(read_stories(path)) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1)
+        held = (s for i, s in enumerate(stories.read_stories(path)) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1)
         return list(itertools.islice(held, n))
 
     return Source(f"file:{path.name}", train_file, valid_file)
@@ -169,6 +145,4 @@ class PackedStream:
 
 def utf8_bytes(texts) -> int:
     """Total UTF-8 bytes of ``texts`` (the denominator of bits per byte, as in chapter 1)."""
-    from genphys.stories import n_bytes
-
-    return sum(map(n_bytes, texts))
+    return sum(map(stories.n_bytes, texts))

@@ -19,7 +19,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from genphys.lm.data import read_stories, utf8_bytes
+from genphys.lm.checkpoint import load_run
+from genphys.lm.data import utf8_bytes
+from genphys.stories import read_stories
 
 
 @torch.no_grad()
@@ -63,8 +65,6 @@ def source_bits_per_byte(texts: list[str]) -> float:
 
 
 def main(argv=None) -> dict:
-    from genphys.lm.train import load_run
-
     parser = argparse.ArgumentParser(prog="python -m genphys.lm.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--run", required=True, help="run folder written by genphys.lm.train")
     parser.add_argument("--text", required=True, help="text file in TinyStories format")

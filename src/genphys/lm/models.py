@@ -332,7 +332,8 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model, bias=False)
         self.proj = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
 
-    def _qkv(self, x, offset=0):
+    def queries_keys_values(self, x, offset=0):
+        """Queries, keys (both with rotary positions from ``offset``) and values, each (B, H, T, d/H)."""
         b, t, d = x.shape
         h = self.cfg.n_heads
         q, k, v = (y.view(b, t, h, d // h).transpose(1, 2) for y in self.qkv(x).chunk(3, dim=-1))
@@ -340,7 +341,7 @@ class CausalSelfAttention(nn.Module):
 
     def forward(self, x, return_attention: bool = False):
         b, t, d = x.shape
-        q, k, v = self._qkv(x)
+        q, k, v = self.queries_keys_values(x)
         if return_attention:
             scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
             mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
@@ -356,7 +357,7 @@ class CausalSelfAttention(nn.Module):
 
     def step(self, x, state):
         """One token with a key/value cache (memory grows with the context)."""
-        q, k, v = self._qkv(x[:, None], offset=state["t"])
+        q, k, v = self.queries_keys_values(x[:, None], offset=state["t"])
         state["k"] = k if state["k"] is None else torch.cat([state["k"], k], dim=2)
         state["v"] = v if state["v"] is None else torch.cat([state["v"], v], dim=2)
         state["t"] += 1

@@ -11,6 +11,8 @@ import argparse
 
 import torch
 
+from genphys.lm.checkpoint import load_run
+
 
 @torch.no_grad()
 def generate(model, tokenizer, prompt: str = "", *, n: int = 1, max_new_tokens: int = 200,
@@ -59,8 +61,6 @@ def generate(model, tokenizer, prompt: str = "", *, n: int = 1, max_new_tokens: 
 
 
 def main(argv=None) -> list[str]:
-    from genphys.lm.train import load_run
-
     parser = argparse.ArgumentParser(prog="python -m genphys.lm.sample", description=__doc__.split("\n")[0])
     parser.add_argument("--run", required=True, help="run folder written by genphys.lm.train")
     parser.add_argument("--prompt", default="")

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-EOT = "<|endoftext|>"
+from genphys.histories import EOT
+
 FILE = "tokenizer.json"
 
 

@@ -19,7 +19,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field, replace
+
 from pathlib import Path
 
 import numpy as np
@@ -29,63 +29,13 @@ import torch.nn.functional as F
 from genphys import config
 from genphys.lm import data as lmdata
 from genphys.lm import tokenizer as lmtok
+from genphys.lm.checkpoint import CHECKPOINT, TrainConfig, load_run, save_checkpoint  # noqa: F401 (load_run: the public API)
 from genphys.lm.models import KINDS, ModelConfig, build_model, matched_configs
 
-CHECKPOINT = "checkpoint.pt"
 TOKENIZER_SEED = 0          # every run of a comparison trains its tokenizer on the same stories
-
 
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is left as it was."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a run (with the data spec and the seed)."""
-
-    model: ModelConfig = field(default_factory=ModelConfig)
-    kind: str = "dissipative"
-    data: str = "stories"
-    seed: int = 0
-    seq_len: int = 128
-    batch_size: int = 8
-    steps: int = 100
-    lr: float = 3e-3
-    warmup: int = 10
-    min_lr_ratio: float = 0.1
-    weight_decay: float = 0.1
-    clip: float = 1.0
-    eval_every: int = 50
-    eval_stories: int = 64
-    checkpoint_every: int = 50
-    tokenizer_stories: int = 2000
-    compile: bool = False
-
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
-        for name in ("seq_len", "batch_size", "steps", "eval_every", "eval_stories", "checkpoint_every",
-                     "tokenizer_stories"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive int, got {value!r}")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise ValueError(f"TrainConfig.lr must be a positive number, got {self.lr!r}")
-
-    @property
-    def tokens(self) -> int:
-        """Training tokens seen by the whole run."""
-        return self.steps * self.batch_size * self.seq_len
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        d = dict(d)
-        d["model"] = ModelConfig(**d["model"])
-        return cls(**d)
-
 
 def preset(scale: str | None = None, kind: str = "dissipative", **overrides) -> TrainConfig:
     """The configuration of chapter 7 at ``scale`` (default: the book's), parameters matched across families.
@@ -108,14 +58,12 @@ def preset(scale: str | None = None, kind: str = "dissipative", **overrides) -> 
     model_cfg = matched_configs(base[0])[kind]
     return TrainConfig(model=model_cfg, kind=kind, **{**base[1], **overrides})
 
-
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up to ``lr`` over ``warmup`` steps, then cosine decay to ``min_lr_ratio * lr``."""
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
-
 
 def make_tokenizer(cfg: TrainConfig, src: lmdata.Source) -> lmtok.Tokenizer:
     """BPE of ``cfg.model.vocab_size`` tokens trained on the first stories of the tokenizer seed's stream."""
@@ -124,11 +72,9 @@ def make_tokenizer(cfg: TrainConfig, src: lmdata.Source) -> lmtok.Tokenizer:
     texts = list(itertools.islice(src.train(TOKENIZER_SEED), cfg.tokenizer_stories))
     return lmtok.train(texts, cfg.model.vocab_size)
 
-
 def _loss(model, x, y):
     logits = model(x)
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
-
 
 def _optimizer(model, cfg: TrainConfig):
     """AdamW; no weight decay on norms, gains, rates and frequencies (1-D parameters)."""
@@ -138,13 +84,11 @@ def _optimizer(model, cfg: TrainConfig):
     fused = torch.cuda.is_available()
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=fused or None)
 
-
 def _rng_state() -> dict:
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
-
 
 def _set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
@@ -152,13 +96,6 @@ def _set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _save_checkpoint(out: Path, payload: dict) -> None:
-    tmp = out / (CHECKPOINT + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(out / CHECKPOINT)
-
 
 def _write_log(out: Path, history: list[dict]) -> None:
     (out / "metrics.json").write_text(json.dumps(history, indent=1) + "\n", encoding="utf-8")
@@ -168,7 +105,6 @@ def _write_log(out: Path, history: list[dict]) -> None:
         writer.writeheader()
         writer.writerows(history)
 
-
 def max_multiplier(model) -> float:
     """max_k |a_k| over all layers (1.0 for the Hamiltonian twin; nan for the transformer)."""
     mods = model.spectral_modules()
@@ -176,7 +112,6 @@ def max_multiplier(model) -> float:
         return float("nan")
     with torch.no_grad():
         return max(m.multipliers().abs().max().item() for m in mods)
-
 
 def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = False, tokenizer=None,
           src: lmdata.Source | None = None, progress: bool = True, stop_after: int | None = None,
@@ -227,7 +162,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = Fal
 
     def checkpoint(step):
         if out is not None:
-            _save_checkpoint(out, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+            save_checkpoint(out, {"model": model.state_dict(), "optimizer": opt.state_dict(),
                                    "scheduler": sched.state_dict(), "rng": _rng_state(), "step": step,
                                    "data_position": stream.position, "history": history,
                                    "config": cfg.to_dict(), "wall_time_s": elapsed, "kind": cfg.kind})
@@ -282,19 +217,6 @@ def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = Fal
     return {"model": model, "tokenizer": tokenizer, "history": history, "final": final,
             "wall_time_s": elapsed, "config": cfg.to_dict(), "params": model.num_params()}
 
-
-def load_run(folder: str | Path):
-    """``(model, tokenizer, config)`` from a run folder's checkpoint, on the book's device, in eval mode."""
-    folder = Path(folder)
-    if not (folder / CHECKPOINT).is_file():
-        raise FileNotFoundError(f"no {CHECKPOINT} in {folder}: not a run folder of genphys.lm.train")
-    ckpt = torch.load(folder / CHECKPOINT, map_location="cpu", weights_only=False)
-    cfg = TrainConfig.from_dict(ckpt["config"])
-    model = build_model(cfg.kind, cfg.model)
-    model.load_state_dict(ckpt["model"])
-    return model.to(config.device()).eval(), lmtok.Tokenizer.load(folder), cfg
-
-
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m genphys.lm.train", description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="dissipative", choices=KINDS)
@@ -322,7 +244,6 @@ def main(argv=None) -> dict:
         raise SystemExit(str(err)) from None
     print(json.dumps({"final": res["final"], "wall_time_s": round(res["wall_time_s"], 2)}))
     return res
-
 
 if __name__ == "__main__":
     main()
