@@ -47,5 +47,5 @@ def test_hamiltonian_twin_is_all_neutral_on_unit_circle():
 def test_bad_input():
     with pytest.raises(ValueError, match="no recurrent layers"):
         spectra.layer_spectra(build_model("transformer", CFG))
-    with pytest.raises(ValueError, match="1-D"):
+    with pytest.raises(ValueError, match="1-d"):
         spectra.classify(np.zeros((2, 2)))

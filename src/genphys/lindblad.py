@@ -37,7 +37,7 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from genphys import validate
+from genphys import spectral, validate
 from genphys.channels import superoperator_dim, unvec, vec
 
 #: Largest Liouvillian dimension d^2 for which ``evolve`` uses dense matrix exponentials
@@ -481,19 +481,15 @@ class Spectrum:
 
 
 def classify_eigenvalues(eigenvalues, eps: float) -> tuple[str, ...]:
-    """Label each eigenvalue stationary / oscillating / decaying / growing with threshold eps."""
-    if not eps >= 0:
-        raise ValueError(f"eps must be a non-negative number, got {eps!r}")
-    lam = np.asarray(eigenvalues, dtype=complex)
+    """Label each eigenvalue stationary / oscillating / decaying / growing with threshold eps.
 
-    def kind(z: complex) -> str:
-        if abs(z) <= eps:
-            return "stationary"
-        if abs(z.real) <= eps:
-            return "oscillating"
-        return "decaying" if z.real < 0 else "growing"
-
-    return tuple(kind(z) for z in lam)
+    The rate r = Re lambda is classified by :func:`genphys.spectral.classify_modes`; a neutral
+    mode is *stationary* when also |lambda| <= eps, else *oscillating*.
+    """
+    lam = validate.finite_array(eigenvalues, "eigenvalues", dtype=complex, ndim=1)
+    kinds = spectral.classify_modes(lam.real, eps)
+    names = {spectral.DECAY: "decaying", spectral.GROWTH: "growing"}
+    return tuple(names.get(k) or ("stationary" if abs(z) <= eps else "oscillating") for k, z in zip(kinds, lam))
 
 
 def spectrum(L, eps: float = 1e-9) -> Spectrum:

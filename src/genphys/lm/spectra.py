@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from genphys import spectral, validate
+
 EPS = 1e-3   # rates per token with |r| <= EPS count as neutral (a time scale of at least 1000 tokens)
 
 
@@ -36,19 +38,12 @@ def layer_spectra(model) -> list[dict]:
 
 
 def _rates(rates) -> np.ndarray:
-    r = np.asarray(rates, dtype=np.float64)
-    if r.ndim != 1:
-        raise ValueError(f"rates must be a 1-D array of r_k, got shape {r.shape}")
-    return r
+    return validate.finite_array(rates, "rates", dtype=float, ndim=1)
 
 
 def classify(rates, eps: float = EPS) -> dict:
     """Counts of ``decay`` (r < -eps), ``growth`` (r > eps) and ``neutral`` (|r| <= eps) modes."""
-    if not eps >= 0:
-        raise ValueError(f"eps must be >= 0, got {eps!r}")
-    r = _rates(rates)
-    return {"decay": int((r < -eps).sum()), "growth": int((r > eps).sum()),
-            "neutral": int((np.abs(r) <= eps).sum()), "eps": float(eps)}
+    return spectral.count_modes(rates, eps)
 
 
 def energy_budget(rates, eps: float = EPS) -> dict:
@@ -102,7 +97,7 @@ def plot_complex_plane(spectra: list[dict], axes=None, eps: float = EPS, title: 
     rates = np.concatenate([s["rate"] for s in spectra])
     freqs = np.concatenate([s["freq"] for s in spectra])
     mult = np.concatenate([s["multiplier"] for s in spectra])
-    kinds = np.where(rates < -eps, "decay", np.where(rates > eps, "growth", "neutral"))
+    kinds = spectral.classify_modes(rates, eps)
     for kind in ("decay", "growth", "neutral"):
         sel = kinds == kind
         axes[0].scatter(rates[sel], freqs[sel], s=12, color=plotting.color(kind), label=f"{kind} ({sel.sum()})")
