@@ -108,3 +108,102 @@ def test_find_root_walks_up_to_the_book_repository(tmp_path):
 def test_find_root_of_this_repository():
     root = artifacts.find_root()
     assert root.name == "_artifacts" and root.parent.name == "book"
+
+
+def test_non_finite_results_are_stored_as_strict_json_null(tmp_path):
+    result = {"curve": np.array([0.5, np.nan, np.inf]), "x": float("-inf"), "ok": 1.5}
+    saved = artifacts.store("demo", CONFIG, result, wall_time_s=0.0, root=tmp_path)
+    text = (tmp_path / "demo" / artifacts.RESULT_FILE).read_text(encoding="utf-8")
+    assert json.loads(text, parse_constant=pytest.fail) == {"curve": [0.5, None, None], "x": None, "ok": 1.5}
+    assert artifacts.load("demo", CONFIG, root=tmp_path).result == saved.result
+    computed = artifacts.load_or_run("other", CONFIG, lambda: result, root=tmp_path)     # the same when not stored
+    assert computed.result == saved.result
+
+
+def test_a_stored_nan_literal_is_corrupt(tmp_path):
+    artifacts.store("demo", CONFIG, {"x": 1.0}, wall_time_s=0.0, root=tmp_path)
+    path = tmp_path / "demo" / artifacts.RESULT_FILE
+    path.write_text('{"x": NaN}\n', encoding="utf-8")
+    with pytest.raises(ArtifactError, match=f"{tmp_path / 'demo'}.*result.json.*NaN is not JSON"):
+        artifacts.load("demo", CONFIG, root=tmp_path)
+
+
+def _edit_provenance(tmp_path, edit, keep_checksum=True):
+    path = tmp_path / "demo" / artifacts.PROVENANCE_FILE
+    prov = json.loads(path.read_text(encoding="utf-8"))
+    edit(prov)
+    if keep_checksum:        # an edit that also forges the provenance checksum: the fields are still checked
+        prov["provenance_sha256"] = artifacts._provenance_digest(prov)
+    path.write_text(json.dumps(prov), encoding="utf-8")
+
+
+def test_provenance_is_covered_by_its_checksum(tmp_path):
+    artifacts.store("demo", CONFIG, {"bpb": 1.25}, wall_time_s=3.0, root=tmp_path)
+    _edit_provenance(tmp_path, lambda p: p.update(device="a faster machine"), keep_checksum=False)
+    with pytest.raises(ArtifactError, match=f"{tmp_path / 'demo'} is corrupt: provenance.json has SHA-256"):
+        artifacts.load("demo", CONFIG, root=tmp_path)
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("scale", "huge", "scale must be one of tiny, cpu, gpu"),
+    ("date", "yesterday", "date must be an ISO-8601 date-time"),
+    ("date", "2026-11-23T07:42:25", "date must carry its time zone"),
+    ("git_commit", "main", "git_commit must be a hex commit"),
+    ("git_commit", "0123abc+clean", "git_commit must be a hex commit"),
+    ("wall_time_s", -1.0, "wall_time_s must be a number >= 0"),
+    ("sha256", "abc", "sha256 must be 64 hex digits"),
+])
+def test_provenance_fields_are_validated(tmp_path, field, value, message):
+    artifacts.store("demo", CONFIG, {"bpb": 1.25}, wall_time_s=3.0, root=tmp_path)
+    _edit_provenance(tmp_path, lambda p: p.update({field: value}))
+    with pytest.raises(ArtifactError, match=f"{tmp_path / 'demo'} is corrupt: {message}"):
+        artifacts.load("demo", CONFIG, root=tmp_path)
+
+
+@pytest.mark.parametrize("commit", ["0" * 40, "abcdef1234567+dirty", "unknown"])
+def test_valid_commits_load(tmp_path, commit):
+    artifacts.store("demo", CONFIG, {"bpb": 1.25}, wall_time_s=3.0, root=tmp_path)
+    _edit_provenance(tmp_path, lambda p: p.update(git_commit=commit))
+    assert artifacts.load("demo", CONFIG, root=tmp_path).provenance["git_commit"] == commit
+
+
+def test_store_is_atomic(tmp_path, monkeypatch):
+    artifacts.store("demo", CONFIG, {"bpb": 1.25}, wall_time_s=0.0, root=tmp_path)
+    from genphys import files
+    def crash(src, dst):
+        raise OSError("crash")
+    monkeypatch.setattr(files.os, "replace", crash)
+    with pytest.raises(OSError, match="crash"):
+        artifacts.store("demo", CONFIG, {"bpb": 0.5}, wall_time_s=0.0, root=tmp_path)
+    monkeypatch.undo()
+    assert artifacts.load("demo", CONFIG, root=tmp_path).result == {"bpb": 1.25}
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == [artifacts.PROVENANCE_FILE, artifacts.RESULT_FILE]
+
+
+def test_bad_arguments(tmp_path):
+    for call, error, match in [
+        (lambda: artifacts.store("demo", CONFIG, {}, wall_time_s=float("nan"), root=tmp_path), ValueError,
+         "wall_time_s must be finite"),
+        (lambda: artifacts.store("demo", CONFIG, {}, wall_time_s=-1.0, root=tmp_path), ValueError, "wall_time_s must be"),
+        (lambda: artifacts.store("demo", CONFIG, {}, wall_time_s="1", root=tmp_path), TypeError, "wall_time_s"),
+        (lambda: artifacts.store("demo", CONFIG, {}, wall_time_s=0.0, root=tmp_path, extra={"sha256": "x"}),
+         ValueError, "extra must not replace the provenance fields sha256"),
+        (lambda: artifacts.store("demo", CONFIG, {}, wall_time_s=0.0, root=tmp_path, extra=[1]), TypeError, "extra"),
+        (lambda: artifacts.store("demo", {"lr": float("nan")}, {}, wall_time_s=0.0, root=tmp_path), ValueError,
+         "config holds NaN"),
+        (lambda: artifacts.load("demo", {"lr": float("inf")}, root=tmp_path), ValueError, "config holds NaN"),
+        (lambda: artifacts.load("demo", CONFIG, root=3), TypeError, "root must be a folder path"),
+        (lambda: artifacts.load_or_run("demo", CONFIG, 42, root=tmp_path), TypeError, "produce must be a callable"),
+        (lambda: artifacts.load_or_run("demo", CONFIG, produce, save="yes", root=tmp_path), TypeError, "save must be"),
+    ]:
+        with pytest.raises(error, match=match):
+            call()
+    assert not (tmp_path / "demo").exists()
+
+
+def test_the_committed_artifacts_are_intact():
+    root = artifacts.find_root()
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        config = json.loads((folder / artifacts.PROVENANCE_FILE).read_text(encoding="utf-8"))["config"]
+        art = artifacts.load(folder.name, config)
+        assert art.loaded and "NaN" not in (folder / artifacts.RESULT_FILE).read_text(encoding="utf-8")

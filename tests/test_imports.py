@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "genphys"
 #: Chapter of every module; 0 is the shared infrastructure below the chapters.
 CHAPTER = {
     "genphys": 0, "genphys.config": 0, "genphys.validate": 0, "genphys.environment": 0,
-    "genphys.plotting": 0, "genphys.artifacts": 0, "genphys.spectral": 0,
+    "genphys.plotting": 0, "genphys.artifacts": 0, "genphys.spectral": 0, "genphys.files": 0, "genphys.cli": 0,
     "genphys.histories": 1, "genphys.stories": 1,
     "genphys.channels": 2, "genphys.fock": 2,
     "genphys.lindblad": 3,

@@ -71,3 +71,82 @@ def test_bad_input(tok):
         evaluate.evaluate(Uniform(tok.vocab_size), tok, [])
     with pytest.raises(TypeError, match="list of strings"):
         evaluate.evaluate(Uniform(tok.vocab_size), tok, "a story")
+
+
+def test_bad_arguments(tok):
+    model = Uniform(tok.vocab_size)
+    for kwargs, error, match in [
+        (dict(texts=("a", 3)), TypeError, "list of strings"),
+        (dict(texts=None), TypeError, "list of strings"),
+        (dict(texts=["", ""]), ValueError, "hold no characters"),
+        (dict(texts=["a"], batch_size=0), ValueError, "batch_size must be an int >= 1"),
+        (dict(texts=["a"], batch_size=1.5), TypeError, "batch_size must be an int"),
+    ]:
+        with pytest.raises(error, match=match):
+            evaluate.evaluate(model, tok, **kwargs)
+
+
+def test_token_ids_beyond_the_models_vocabulary_are_a_value_error(tok):
+    from genphys.lm import models
+    small = models.build_model("dissipative", models.ModelConfig(vocab_size=64, d_model=16, n_layers=1, n_modes=8,
+                                                                 n_heads=2, d_feature=4, chunk=8))
+    with pytest.raises(ValueError, match=r"tokenizer has 280 tokens, the model only 64"):
+        evaluate.evaluate(small, tok, ["Tom had a red ball."])
+    with pytest.raises(ValueError, match=r"token ids outside \[0, 64\)"):
+        small(torch.tensor([[1, 2, 64]]))
+    with pytest.raises(ValueError, match=r"token ids outside \[0, 64\)"):
+        small(torch.tensor([[-1, 2]]))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from genphys.lm import train
+    from genphys.lm.models import ModelConfig
+    cfg = train.TrainConfig(model=ModelConfig(vocab_size=280, d_model=16, n_layers=1, n_modes=8, n_heads=2,
+                                              d_feature=4, chunk=8),
+                            seq_len=16, batch_size=2, steps=2, warmup=1, eval_every=2, eval_stories=2,
+                            checkpoint_every=2, tokenizer_stories=50)
+    out = tmp_path_factory.mktemp("run")
+    train.train(cfg, out, progress=False)
+    return out
+
+
+def test_cli_cuts_by_paragraph_only_when_asked(run, tmp_path, capsys):
+    texts = stories.sample(5, 11)
+    path = tmp_path / "plain.txt"
+    path.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--run", str(run), "--text", str(path)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and f"{path} holds no '<|endoftext|>' line" in err and err.count("\n") == 1
+    res = evaluate.main(["--run", str(run), "--text", str(path), "--unit", "paragraph", "--max-stories", "3"])
+    assert res["stories"] == 3 and res["bytes"] == sum(len(t.encode()) for t in texts[:3])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--max-stories", "0"], "argument --max-stories: must be an int >= 1, got 0"),
+    (["--max-stories", "-2"], "argument --max-stories: must be an int >= 1"),
+    (["--batch-size", "0"], "argument --batch-size: must be an int >= 1"),
+    (["--unit", "line"], "argument --unit: invalid choice"),
+])
+def test_cli_refuses_out_of_range_arguments(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--run", str(tmp_path), "--text", str(tmp_path / "t.txt"), *argv])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_cli_one_line_for_bad_files(run, tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Once upon a time\xff.\n<|endoftext|>\n")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    good = tmp_path / "good.txt"
+    good.write_text(f"A story.\n{stories.SEPARATOR}\n", encoding="utf-8")
+    for argv, message in [([str(run), str(bad)], f"{bad} is not UTF-8 text: invalid byte at offset 16"),
+                          ([str(run), str(tmp_path / "none.txt")], "not found"),
+                          ([str(run), str(empty)], f"{empty} holds no stories"),
+                          ([str(tmp_path / "norun"), str(good)], f"run folder {tmp_path / 'norun'} does not exist")]:
+        with pytest.raises(SystemExit) as exit_:
+            evaluate.main(["--run", argv[0], "--text", argv[1]])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 1 and message in err and err.count("\n") == 1, err

@@ -1,13 +1,20 @@
-"""genphys.lm.train: exact resume, NaN stop, checkpoints, logs, schedule; the CLIs end to end."""
+"""genphys.lm.train: exact resume after any crash, locked folders, refused mismatches, Ctrl-C / SIGTERM,
+checked data, NaN stop, schedule; the CLIs end to end."""
 
 import json
 import math
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
 
-from genphys import stories
-from genphys.lm import data, evaluate, sample, train
+from genphys import files, stories
+from genphys.lm import checkpoint, data, evaluate, models, sample, train
 from genphys.lm.models import ModelConfig
 
 torch.set_num_threads(1)   # the suite runs under pytest -n 2: one thread per worker
@@ -25,18 +32,227 @@ def _losses(history):
     return [r["loss"] for r in history if "loss" in r]
 
 
-@pytest.mark.parametrize("kind", ["dissipative", "transformer"])
-def test_interrupted_and_resumed_run_is_bit_for_bit(kind, tmp_path):
-    cfg = _cfg(kind=kind)
-    full = train.train(cfg, tmp_path / "full", progress=False)
-    train.train(cfg, tmp_path / "cut", progress=False, stop_after=5)
-    resumed = train.train(cfg, tmp_path / "cut", progress=False, resume=True)
-    assert _losses(resumed["history"]) == _losses(full["history"])       # exact equality, not a tolerance
-    for a, b in zip(full["model"].state_dict().values(), resumed["model"].state_dict().values()):
+@pytest.fixture(scope="module")
+def full():
+    """The reference: the run of ``_cfg()`` without any interruption."""
+    return train.train(_cfg(), None, progress=False)
+
+
+def _assert_same_run(folder, reference):
+    """The run in ``folder`` finished exactly as ``reference``, with complete logs and nothing left over."""
+    ckpt = checkpoint.read_checkpoint(folder)
+    assert ckpt["step"] == reference["config"]["steps"]
+    assert _losses(ckpt["history"]) == _losses(reference["history"])           # exact equality, not a tolerance
+    for a, b in zip(reference["model"].state_dict().values(), ckpt["model"].values()):
         assert torch.equal(a, b)
-    log = json.loads((tmp_path / "cut" / "metrics.json").read_text())
-    assert [r["loss"] for r in log if "loss" in r] == _losses(full["history"])
-    assert (tmp_path / "cut" / "metrics.csv").read_text().count("\n") == len(log) + 1
+    log = json.loads((folder / checkpoint.METRICS_JSON).read_text(), parse_constant=pytest.fail)
+    assert [r["loss"] for r in log if "loss" in r] == _losses(reference["history"])
+    assert (folder / checkpoint.METRICS_CSV).read_text().count("\n") == len(log) + 1
+    assert checkpoint.read_config(folder) == (train.TrainConfig.from_dict(reference["config"]), "stories")
+    leftovers = [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or p.name == files.LOCK_FILE]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize("kind", ["dissipative", "transformer"])
+def test_interrupted_and_resumed_run_is_bit_for_bit(kind, tmp_path, full):
+    cfg = _cfg(kind=kind)
+    reference = full if kind == "dissipative" else train.train(cfg, None, progress=False)
+    train.train(cfg, tmp_path, progress=False, stop_after=5)
+    resumed = train.train(cfg, tmp_path, progress=False, resume=True)
+    assert _losses(resumed["history"]) == _losses(reference["history"])
+    _assert_same_run(tmp_path, reference)
+
+
+# the writes of a run of _cfg(): config, tokenizer, then (checkpoint, metrics.json, metrics.csv) at steps 3, 6, 8
+@pytest.mark.parametrize("name, occurrence", [("config.json", 1), ("tokenizer.json", 1), ("checkpoint.pt", 1),
+                                              ("checkpoint.pt", 2), ("metrics.json", 2), ("metrics.csv", 2),
+                                              ("metrics.csv", 3)])
+def test_a_crash_in_any_write_leaves_a_resumable_run(name, occurrence, tmp_path, monkeypatch, full):
+    real, seen = os.replace, {"n": 0}
+
+    def crashing(src, dst):
+        if os.path.basename(dst) == name:
+            seen["n"] += 1
+            if seen["n"] == occurrence:
+                raise OSError(f"simulated crash before {name} #{occurrence} was renamed into place")
+        return real(src, dst)
+    monkeypatch.setattr(files.os, "replace", crashing)
+    with pytest.raises(OSError, match="simulated crash"):
+        train.train(_cfg(), tmp_path, progress=False, tokenizer=full["tokenizer"])
+    monkeypatch.setattr(files.os, "replace", real)
+    if name == "config.json":                    # nothing was written: there is nothing to resume, a fresh run may start
+        assert not checkpoint.has_run(tmp_path)
+        with pytest.raises(checkpoint.RunError, match=f"nothing to resume in {re.escape(str(tmp_path))}"):
+            train.train(_cfg(), tmp_path, progress=False, resume=True)
+        train.train(_cfg(), tmp_path, progress=False)
+    else:
+        with pytest.raises(checkpoint.RunError, match="already holds a run"):
+            train.train(_cfg(), tmp_path, progress=False)
+        train.train(_cfg(), tmp_path, progress=False, resume=True)
+    _assert_same_run(tmp_path, full)
+
+
+KILLED = """
+import os, sys, torch
+from genphys import files
+from genphys.lm import train
+torch.set_num_threads(1)
+cfg = train.TrainConfig.from_dict(__import__("json").loads(sys.argv[1]))
+real, seen = os.replace, [0]
+def die(src, dst):
+    if os.path.basename(dst) == "metrics.csv":
+        seen[0] += 1
+        if seen[0] == 2:
+            os._exit(9)                      # killed between the temporary write and the rename
+    return real(src, dst)
+files.os.replace = die
+train.train(cfg, sys.argv[2], progress=False)
+"""
+
+
+def test_a_killed_run_leaves_a_stale_lock_and_temporaries_and_resumes_exactly(tmp_path, full):
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-c", KILLED, json.dumps(_cfg().to_dict()), str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    assert (out / files.LOCK_FILE).is_file() and any(p.name.endswith(".tmp") for p in out.iterdir())
+    log = json.loads((out / checkpoint.METRICS_JSON).read_text())
+    assert (out / checkpoint.METRICS_CSV).read_text().count("\n") < len(log) + 1          # the csv was left short
+    train.train(_cfg(), out, progress=False, resume=True)
+    _assert_same_run(out, full)
+
+
+SLOW = """
+import json, sys, time, torch
+from genphys.lm import train
+torch.set_num_threads(1)
+cfg = train.TrainConfig.from_dict(json.loads(sys.argv[1]))
+train.preset = lambda scale, kind, **kw: cfg
+real, calls = train._loss, [0]
+def slow(model, x, y):
+    calls[0] += 1
+    if calls[0] == 3:
+        print("running", flush=True)
+    time.sleep(0.05)
+    return real(model, x, y)
+train._loss = slow
+train.main(sys.argv[2:])
+"""
+
+
+def _start(cfg, argv):
+    proc = subprocess.Popen([sys.executable, "-c", SLOW, json.dumps(cfg.to_dict()), *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if line.strip() == "running":
+            return proc
+    raise AssertionError(f"the run did not start: {proc.communicate()[1]}")
+
+
+def test_ctrl_c_and_sigterm_checkpoint_and_say_how_to_resume_and_a_locked_folder_refuses(tmp_path, capsys):
+    cfg = _cfg(steps=40, eval_every=100, checkpoint_every=100)
+    out = tmp_path / "run"
+    steps = []
+    for signum, argv in [(signal.SIGINT, []), (signal.SIGTERM, ["--resume"])]:
+        proc = _start(cfg, ["--out", str(out), *argv])
+        if signum == signal.SIGTERM:             # a second run into the folder while this one writes to it
+            t0 = time.perf_counter()
+            with pytest.raises(files.FolderLocked, match=re.escape(f"{out} is in use")):
+                train.train(cfg, out, progress=False, resume=True)
+            with pytest.raises(SystemExit) as exit_:
+                train.main(["--out", str(out), "--resume"])
+            assert exit_.value.code == 1 and f"{out} is in use" in capsys.readouterr().err
+            assert time.perf_counter() - t0 < 5
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + signum
+        step = checkpoint.read_checkpoint(out)["step"]
+        assert "Traceback" not in err                   # above the last line: only the progress bar's redraws
+        assert err.strip().splitlines()[-1] == (f"{signal.Signals(signum).name} at step {step} of 40: checkpoint "
+                                                f"saved in {out}; resume with: python -m genphys.lm.train --out {out} --resume")
+        assert not [p for p in out.iterdir() if p.name.endswith(".tmp") or p.name == files.LOCK_FILE]
+        steps.append(step)
+    assert 3 <= steps[0] < steps[1] < 40
+    resumed = train.train(cfg, out, progress=False, resume=True)
+    reference = train.train(cfg, None, progress=False, tokenizer=resumed["tokenizer"])
+    assert _losses(resumed["history"]) == _losses(reference["history"])
+
+
+def test_a_folder_with_a_run_is_not_overwritten_unless_asked(tmp_path, full):
+    train.train(_cfg(), tmp_path, progress=False, stop_after=2, tokenizer=full["tokenizer"])
+    with pytest.raises(checkpoint.RunError, match=re.escape(f"{tmp_path} already holds a run (config.json")):
+        train.train(_cfg(), tmp_path, progress=False)
+    train.train(_cfg(), tmp_path, progress=False, overwrite=True, tokenizer=full["tokenizer"])
+    _assert_same_run(tmp_path, full)
+
+
+def test_resume_refuses_other_settings_and_names_them(tmp_path, full, capsys):
+    train.train(_cfg(), tmp_path, progress=False, stop_after=3, tokenizer=full["tokenizer"])
+    with pytest.raises(checkpoint.RunError, match=r"seed: stored 3, requested 4; lr: stored 0.003, requested 0.01$"):
+        train.train(_cfg(lr=1e-2, seed=4), tmp_path, progress=False, resume=True)
+    with pytest.raises(checkpoint.RunError, match=r"steps: stored 8, requested 9 \(to train longer, add --extend-steps"):
+        train.train(_cfg(steps=9), tmp_path, progress=False, resume=True)
+    for argv, named in [(["--steps", "12"], "steps: stored 8, requested 12"), (["--lr", "0.01"], "lr: stored 0.003"),
+                        (["--seed", "5"], "seed: stored 3, requested 5"), (["--model", "transformer"], "kind: stored"),
+                        (["--data", "tinystories"], "data: stored 'stories', requested 'tinystories'"),
+                        (["--scale", "tiny"], "model.d_model: stored 32, requested 64")]:
+        with pytest.raises(SystemExit) as exit_:
+            train.main(["--out", str(tmp_path), "--resume", *argv])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 1 and named in err and err.count("\n") == 1, err
+    assert checkpoint.read_checkpoint(tmp_path)["step"] == 3            # nothing was touched
+
+
+def test_extend_steps_continues_on_the_longer_schedule(tmp_path, full):
+    train.train(_cfg(), tmp_path, progress=False, tokenizer=full["tokenizer"])
+    with pytest.raises(checkpoint.RunError, match="lengthens a run"):
+        train.train(_cfg(steps=6), tmp_path, progress=False, resume=True, extend_steps=True)
+    longer = _cfg(steps=12)
+    res = train.train(longer, tmp_path, progress=False, resume=True, extend_steps=True, log=lambda line: None)
+    rows = [r for r in res["history"] if "loss" in r]
+    assert [r["step"] for r in rows] == list(range(1, 13)) and _losses(rows[:8]) == _losses(full["history"])
+    assert [r["step"] for r in res["history"] if "event" in r] == [8]
+    for r in rows[8:]:                          # the lr recorded after step s is the one step s + 1 will use
+        assert r["lr"] == pytest.approx(train.lr_at(r["step"], longer), rel=1e-12)
+    assert checkpoint.read_config(tmp_path)[0] == longer and checkpoint.read_checkpoint(tmp_path)["step"] == 12
+
+
+def test_a_tinystories_run_that_fell_back_records_the_story_source(tmp_path, monkeypatch, full):
+    real = data.source
+
+    def offline(spec, *, log=print, **kw):
+        def unreachable(split):
+            raise ConnectionError("no network")
+        return real(spec, loader=unreachable, log=log)
+    monkeypatch.setattr(data, "source", offline)
+    lines = []
+    cfg = _cfg(data="tinystories")
+    train.train(cfg, tmp_path, progress=False, stop_after=4, log=lines.append)
+    assert checkpoint.read_config(tmp_path) == (cfg, "stories") and "TinyStories unavailable" in lines[0]
+    assert checkpoint.read_checkpoint(tmp_path)["data_source"] == "stories"
+
+    def online(spec, *, log=print, **kw):      # the hub answers now: the run must still continue on what it began with
+        return real(spec, loader=lambda split: pytest.fail("the hub must not be asked"), log=log)
+    monkeypatch.setattr(data, "source", online)
+    res = train.train(cfg, tmp_path, progress=False, resume=True, log=lines.append)
+    assert res["data_source"] == "stories" and "continues on it" in lines[-1]
+    assert _losses(res["history"]) == _losses(full["history"])        # the same text as a run on the story source
+
+
+def test_data_files_are_checked_before_training(tmp_path):
+    good = "".join(f"{s}\n{stories.SEPARATOR}\n" for s in stories.sample(30, 1))
+    cases = {"noseparator.txt": ("Once upon a time.\n\nThe end.\n".encode(), "holds no '<|endoftext|>' line"),
+             "latin1.txt": (good.encode()[:100] + "caf\xe9\n".encode("latin-1") + good.encode()[100:],
+                            "is not UTF-8 text: invalid byte at offset 103"),
+             "few.txt": ("".join(f"Story {i}.\n{stories.SEPARATOR}\n" for i in range(5)).encode(),
+                         "holds 5 stories; at least 20")}
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        out = tmp_path / f"run-{name}"
+        with pytest.raises(ValueError, match=re.escape(message)) as err:
+            train.train(_cfg(data=str(path)), out, progress=False)
+        assert str(path) in str(err.value) and not checkpoint.has_run(out)
 
 
 def test_nan_stops_the_run_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
@@ -53,6 +269,7 @@ def test_nan_stops_the_run_and_keeps_last_good_checkpoint(tmp_path, monkeypatch)
     with pytest.raises(train.NonFiniteLoss, match="nan at step 4"):
         train.train(cfg, tmp_path, progress=False, resume=True)
     assert (tmp_path / train.CHECKPOINT).read_bytes() == before
+    assert not (tmp_path / files.LOCK_FILE).exists()
 
 
 def test_schedule_warmup_and_cosine():
@@ -60,6 +277,17 @@ def test_schedule_warmup_and_cosine():
     assert train.lr_at(0, cfg) == pytest.approx(0.1) and train.lr_at(9, cfg) == pytest.approx(1.0)
     assert train.lr_at(55, cfg) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.5)))
     assert train.lr_at(100, cfg) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="step must be an int >= 0"):
+        train.lr_at(-1, cfg)
+
+
+def test_preset_docstring_states_the_real_parameter_counts():
+    stated = dict(re.findall(r"(tiny|cpu|gpu): .*?\(([\d.]+)M parameters", " ".join(train.preset.__doc__.split())))
+    assert set(stated) == {"tiny", "cpu", "gpu"}
+    for scale, millions in stated.items():
+        counts = [models.count_params(k, train.preset(scale, k).model) for k in models.KINDS]
+        decimals = len(millions.split(".")[1])
+        assert all(round(c / 1e6, decimals) == float(millions) for c in counts), (scale, counts)
 
 
 def test_clis_train_sample_evaluate(tmp_path, capsys, monkeypatch):
@@ -76,10 +304,54 @@ def test_clis_train_sample_evaluate(tmp_path, capsys, monkeypatch):
     assert last == f"bits_per_byte={res['bits_per_byte']:.6f} accuracy={res['accuracy']:.6f}"
 
 
-def test_bad_config():
-    with pytest.raises(ValueError, match="kind"):
-        _cfg(kind="lstm")
-    with pytest.raises(ValueError, match="steps"):
-        _cfg(steps=0)
-    with pytest.raises(TypeError, match="TrainConfig"):
-        train.train({"steps": 1})
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "0"], "argument --steps: must be an int >= 1, got 0"),
+    (["--steps", "-3"], "argument --steps: must be an int >= 1"),
+    (["--lr", "0"], "argument --lr: must be a number > 0"),
+    (["--lr", "nan"], "argument --lr: must be finite"),
+    (["--lr", "inf"], "argument --lr: must be finite"),
+    (["--seed", "-1"], "argument --seed: must be an int >= 0"),
+    (["--seed", "2147483647"], "argument --seed: must be an int <= 2147483646"),
+    (["--model", "lstm"], "argument --model: invalid choice"),
+    (["--scale", "huge"], "argument --scale: invalid choice"),
+    (["--extend-steps"], "--extend-steps goes with --resume and --steps"),
+    (["--resume", "--overwrite"], "--resume and --overwrite exclude each other"),
+])
+def test_train_cli_refuses_bad_arguments(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        train.main(["--out", str(tmp_path / "run"), *argv])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err.strip().splitlines()[-1]
+    assert not (tmp_path / "run").exists()
+
+
+def test_train_cli_one_line_for_a_missing_run_or_bad_data(tmp_path, capsys):
+    for argv, message in [(["--resume"], "nothing to resume in"), (["--data", str(tmp_path / "none.txt")],
+                                                                    "data must be 'stories', 'tinystories'")]:
+        with pytest.raises(SystemExit) as exit_:
+            train.main(["--out", str(tmp_path / "run"), "--scale", "tiny", *argv])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 1 and message in err and err.count("\n") == 1
+
+
+def test_bad_arguments(tmp_path, full):
+    cfg = _cfg()
+    (tmp_path / "file").write_text("x")
+    for kwargs, error, match in [
+        (dict(cfg={"steps": 1}), TypeError, "cfg must be a TrainConfig"),
+        (dict(resume=True), ValueError, "need out"),
+        (dict(out=tmp_path / "r", resume=True, overwrite=True), ValueError, "exclude each other"),
+        (dict(out=tmp_path / "file"), ValueError, "is a file"),
+        (dict(out=3), TypeError, "out must be a folder path"),
+        (dict(stop_after=0), ValueError, "stop_after must be an int >= 1"),
+        (dict(resume=1, out=tmp_path / "r"), TypeError, "resume must be True or False"),
+        (dict(tokenizer="gpt2"), TypeError, "tokenizer must be a genphys.lm.tokenizer.Tokenizer"),
+        (dict(src="stories"), TypeError, "src must be a genphys.lm.data.Source"),
+        (dict(validation="a story"), TypeError, "validation must be a non-empty list of strings"),
+        (dict(validation=[]), TypeError, "validation must be a non-empty list of strings"),
+    ]:
+        with pytest.raises(error, match=match):
+            train.train(**{"cfg": cfg, "out": None, "progress": False, **kwargs})
+    with pytest.raises(ValueError, match="kind must be one of"):
+        train.preset("tiny", "lstm")
+    with pytest.raises(ValueError, match="unknown scale"):
+        train.preset("huge")

@@ -150,6 +150,39 @@ def test_corpus_round_trip_and_command_line(tmp_path):
     assert list(S.read_stories(tmp_path / "d.txt")) == S.sample(30, 0)
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--n", "1"], "argument --n: must be an int >= 2, got 1"),
+    (["--n", "0"], "argument --n: must be an int >= 2, got 0"),
+    (["--n", "ten"], "argument --n: must be an int, got 'ten'"),
+    (["--seed", "-1"], "argument --seed: must be an int >= 0, got -1"),
+])
+def test_command_line_refuses_out_of_range_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        S.main(argv)
+    assert exit_.value.code == 2 and capsys.readouterr().err.strip().splitlines()[-1].endswith(message)
+
+
+def test_corpus_is_written_whole_or_not_at_all(tmp_path, monkeypatch, capsys):
+    from genphys import files
+
+    def crash(src, dst):
+        raise OSError("crash before the rename")
+    monkeypatch.setattr(files.os, "replace", crash)
+    with pytest.raises(OSError, match="crash"):
+        S.write_corpus(tmp_path / "c.txt", 5, seed=1)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(FileNotFoundError, match="no_dir"):
+        S.write_corpus(tmp_path / "no_dir" / "c.txt", 5, seed=1)
+    with pytest.raises(TypeError, match="path must be a file path"):
+        S.write_corpus(7, 5, seed=1)
+    with pytest.raises(SystemExit) as exit_:
+        S.main(["--n", "3", "--out", str(tmp_path / "no_dir" / "d.txt")])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.count("\n") == 1 and "no_dir" in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_sampler_frequencies_match_the_enumerated_probabilities():
     from scipy import stats
 

@@ -13,9 +13,12 @@ artifact is never used silently: :func:`load` raises :class:`ArtifactError`
 naming what is wrong, and :func:`load_or_run` turns that into an
 :class:`ArtifactWarning` before it recomputes.
 
-Each artifact is two JSON files: ``result.json`` and ``provenance.json``
-(configuration, git commit, scale, device, wall time, library versions, date and
-the SHA-256 of ``result.json``).
+Each artifact is two strict JSON files (NaN and infinities are stored as ``null``), written
+atomically: ``result.json`` and ``provenance.json`` (configuration, git commit, scale, device,
+wall time, library versions, date, the SHA-256 of ``result.json`` and, in
+``provenance_sha256``, the SHA-256 of the provenance itself without that field).  :func:`load`
+checks both checksums and the provenance's fields (scale one of tiny/cpu/gpu, an ISO-8601 date,
+a hex commit with an optional ``+dirty``, or ``unknown``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import re
 import subprocess
 import time
@@ -32,11 +36,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from genphys import config as _config
+from genphys import files, validate
 from genphys.environment import device_name, versions
 
 RESULT_FILE = "result.json"
 PROVENANCE_FILE = "provenance.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_COMMIT = re.compile(r"^([0-9a-f]{7,64}(\+dirty)?|unknown)$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+#: Provenance fields that :func:`store` writes; ``extra`` may not replace them.
+PROVENANCE_KEYS = ("name", "config", "git_commit", "scale", "device", "wall_time_s", "versions", "date", "sha256",
+                   "provenance_sha256")
 
 
 class ArtifactError(RuntimeError):
@@ -70,12 +80,69 @@ def _to_json(obj: Any) -> Any:
 
 
 def canonical(value: Any) -> Any:
-    """``value`` as it reads back from JSON (tuples become lists, arrays lists, numpy scalars numbers)."""
-    return json.loads(json.dumps(value, default=_to_json, sort_keys=True))
+    """``value`` as it reads back from strict JSON (tuples and arrays become lists, numpy scalars numbers,
+    NaN and infinities ``None``)."""
+    return json.loads(files.strict_json(value, default=_to_json, sort_keys=True))
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, default=_to_json, sort_keys=True, indent=1) + "\n"
+    return files.strict_json(value, default=_to_json, sort_keys=True, indent=1) + "\n"
+
+
+def _config_json(config: Any) -> Any:
+    """A configuration in canonical form; NaN or infinity in it is a ValueError (a key must compare equal)."""
+    try:
+        json.dumps(config, default=_to_json, allow_nan=False)
+    except ValueError:
+        raise ValueError("config holds NaN or an infinity; an artifact's configuration must be finite") from None
+    return canonical(config)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON (strict JSON has no NaN or Infinity)")
+
+
+def _strict_loads(text: str | bytes) -> Any:
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _provenance_digest(provenance: dict) -> str:
+    """SHA-256 of the provenance without its own checksum field, in the stored (canonical) form."""
+    body = {k: v for k, v in provenance.items() if k != "provenance_sha256"}
+    return hashlib.sha256(_dumps(body).encode("utf-8")).hexdigest()
+
+
+def check_provenance(provenance: Any, where: str) -> dict:
+    """``provenance`` if its fields are well formed; else :class:`ArtifactError` naming ``where``."""
+    def bad(what):
+        raise ArtifactError(f"{where} is corrupt: {what}")
+    if not isinstance(provenance, dict):
+        bad("the provenance is not a JSON object")
+    for key in ("config", "sha256", "provenance_sha256", "scale", "date", "git_commit"):
+        if key not in provenance:
+            bad(f"{PROVENANCE_FILE} lacks {key}" if key not in ("config", "sha256")
+                else f"{PROVENANCE_FILE} lacks config or sha256")
+    for key in ("sha256", "provenance_sha256"):
+        if not isinstance(provenance[key], str) or not _SHA256.match(provenance[key]):
+            bad(f"{key} must be 64 hex digits, got {provenance[key]!r}")
+    digest = _provenance_digest(provenance)
+    if digest != provenance["provenance_sha256"]:
+        bad(f"{PROVENANCE_FILE} has SHA-256 {digest[:12]}... without its checksum field, "
+            f"it records {provenance['provenance_sha256'][:12]}... (edited after it was stored)")
+    if provenance["scale"] not in _config.SCALES:
+        bad(f"scale must be one of {', '.join(_config.SCALES)}, got {provenance['scale']!r}")
+    try:
+        date = _dt.datetime.fromisoformat(provenance["date"])
+    except (TypeError, ValueError):
+        bad(f"date must be an ISO-8601 date-time, got {provenance['date']!r}")
+    if date.tzinfo is None:
+        bad(f"date must carry its time zone, got {provenance['date']!r}")
+    if not isinstance(provenance["git_commit"], str) or not _COMMIT.match(provenance["git_commit"]):
+        bad(f"git_commit must be a hex commit, optionally with +dirty, or 'unknown'; got {provenance['git_commit']!r}")
+    wall = provenance.get("wall_time_s", 0.0)
+    if isinstance(wall, bool) or not isinstance(wall, (int, float)) or not math.isfinite(wall) or wall < 0:
+        bad(f"wall_time_s must be a number >= 0, got {wall!r}")
+    return provenance
 
 
 def find_root(start: Path | str | None = None) -> Path:
@@ -98,6 +165,8 @@ def find_root(start: Path | str | None = None) -> Path:
 def _folder(name: str, root: Path | str | None) -> Path:
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"artifact name must be lower-case letters, digits, '.', '_' or '-'; got {name!r}")
+    if root is not None:
+        validate.instance(root, "root", (str, Path), "a folder path")
     return Path(root) / name if root is not None else find_root() / name
 
 
@@ -133,24 +202,27 @@ def _differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
 def load(name: str, config: Any, *, root: Path | str | None = None) -> Artifact:
     """Load artifact ``name`` if it exists, is intact and was made with ``config``; else raise ArtifactError."""
     folder = _folder(name, root)
+    wanted = _config_json(config)
     result_path, provenance_path = folder / RESULT_FILE, folder / PROVENANCE_FILE
     if not result_path.is_file() or not provenance_path.is_file():
         raise ArtifactMissing(f"artifact {name!r} not found in {folder}")
     try:
         raw = result_path.read_bytes()
-        provenance = json.loads(provenance_path.read_text(encoding="utf-8"))
-        result = json.loads(raw)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {err}") from err
-    if not isinstance(provenance, dict) or "config" not in provenance or "sha256" not in provenance:
-        raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {PROVENANCE_FILE} lacks config or sha256")
+        provenance = _strict_loads(provenance_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {provenance_path.name}: {err}") from err
+    try:
+        result = _strict_loads(raw)
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {result_path.name}: {err}") from err
+    check_provenance(provenance, f"artifact {name!r} in {folder}")
     digest = hashlib.sha256(raw).hexdigest()
     if digest != provenance["sha256"]:
         raise ArtifactError(
             f"artifact {name!r} in {folder} is corrupt: {RESULT_FILE} has SHA-256 {digest[:12]}..., "
             f"its provenance records {str(provenance['sha256'])[:12]}..."
         )
-    differences = _differences(provenance["config"], canonical(config))
+    differences = _differences(provenance["config"], wanted)
     if differences:
         raise ArtifactError(f"artifact {name!r} was made with another configuration: " + "; ".join(differences))
     return Artifact(result=result, provenance=provenance, loaded=True)
@@ -160,10 +232,17 @@ def store(name: str, config: Any, result: Any, *, wall_time_s: float,
          root: Path | str | None = None, extra: dict | None = None) -> Artifact:
     """Write ``result`` and its provenance to ``<root>/<name>/``; return what a later :func:`load` gives."""
     folder = _folder(name, root)
+    wall_time_s = validate.real(wall_time_s, "wall_time_s", low=0)
+    if extra is not None:
+        validate.instance(extra, "extra", dict, "a dict")
+        clash = sorted(set(extra) & set(PROVENANCE_KEYS))
+        if clash:
+            raise ValueError(f"extra must not replace the provenance fields {', '.join(clash)}")
+    config = _config_json(config)
     text = _dumps(result)
     provenance = {
         "name": name,
-        "config": canonical(config),
+        "config": config,
         "git_commit": _git_commit(folder.parent if folder.parent.exists() else Path.cwd()),
         "scale": _config.scale(),
         "device": device_name(),
@@ -173,9 +252,10 @@ def store(name: str, config: Any, result: Any, *, wall_time_s: float,
         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         **canonical(extra or {}),
     }
+    provenance["provenance_sha256"] = _provenance_digest(provenance)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / RESULT_FILE).write_text(text, encoding="utf-8")
-    (folder / PROVENANCE_FILE).write_text(_dumps(provenance), encoding="utf-8")
+    files.atomic_write_text(folder / RESULT_FILE, text)          # then the provenance that certifies it
+    files.atomic_write_text(folder / PROVENANCE_FILE, _dumps(provenance))
     return Artifact(result=json.loads(text), provenance=provenance, loaded=False)
 
 
@@ -187,6 +267,9 @@ def load_or_run(name: str, config: Any, produce: Callable[[], Any], *, save: boo
     reported with an :class:`ArtifactWarning` first.  With ``save=True`` the new
     result is written with provenance; with ``rerun=True`` nothing is loaded.
     """
+    if not callable(produce):
+        raise TypeError(f"produce must be a callable, got {type(produce).__name__}")
+    save, rerun = validate.flag(save, "save"), validate.flag(rerun, "rerun")
     if not rerun:
         try:
             return load(name, config, root=root)
@@ -199,6 +282,6 @@ def load_or_run(name: str, config: Any, produce: Callable[[], Any], *, save: boo
     elapsed = time.perf_counter() - start
     if save:
         return store(name, config, result, wall_time_s=elapsed, root=root, extra=extra)
-    provenance = {"name": name, "config": canonical(config), "wall_time_s": round(elapsed, 3),
+    provenance = {"name": name, "config": _config_json(config), "wall_time_s": round(elapsed, 3),
                   "scale": _config.scale(), "device": device_name()}
     return Artifact(result=canonical(result), provenance=provenance, loaded=False)

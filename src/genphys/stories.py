@@ -901,10 +901,15 @@ class StorySourceModel(GAISystem):
 
 
 def write_corpus(path, n: int, seed: int) -> dict:
-    """Write ``n`` stories of ``seed`` to ``path`` in TinyStories format (each followed by a SEPARATOR line)."""
-    path = Path(path)
+    """Write ``n`` stories of ``seed`` to ``path`` in TinyStories format (each followed by a SEPARATOR line).
+
+    The file appears complete or not at all (written atomically, :mod:`genphys.files`).
+    """
+    from genphys import files
+
+    path = Path(validate.instance(path, "path", (str, Path), "a file path"))
     count, size = 0, 0
-    with path.open("w", encoding="utf-8", newline="\n") as f:
+    with files.atomic_open(path, "w") as f:
         for story in sample(_check_count(n), seed):
             f.write(story + "\n" + SEPARATOR + "\n")
             count, size = count + 1, size + n_bytes(story)
@@ -955,16 +960,21 @@ def read_stories(path, unit: str = "story") -> Iterator[str]:
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """Command line: write a corpus and print its exact entropy in bits per byte (last line JSON)."""
+    from genphys import cli, files
+
     parser = argparse.ArgumentParser(prog="python -m genphys.stories", description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000, help="number of stories")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n", type=cli.integer(2), default=10_000, help="number of stories (>= 2: the interval needs two)")
+    parser.add_argument("--seed", type=cli.integer(0, 2**32 - 1), default=0)
     parser.add_argument("--out", type=Path, default=None, help="corpus file (TinyStories format)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     stories = sample(args.n, args.seed)
     if args.out is not None:
-        with args.out.open("w", encoding="utf-8", newline="\n") as f:
-            f.writelines(s + "\n" + SEPARATOR + "\n" for s in stories)
+        try:
+            with files.atomic_open(args.out, "w") as f:
+                f.writelines(s + "\n" + SEPARATOR + "\n" for s in stories)
+        except OSError as err:
+            cli.fail(parser.prog, f"cannot write {args.out}: {err.strerror or err}")
         print(f"wrote {args.n} stories to {args.out}")
     h = entropy_bits_per_byte(args.n, args.seed, stories=stories)
     words = [len(s.split()) for s in stories]

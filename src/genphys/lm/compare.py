@@ -18,19 +18,43 @@ import time
 
 import numpy as np
 
+from genphys import validate
 from genphys.lm.models import KINDS
 
 ARTIFACT = "ch07-comparison"
 
 
 def settings(scale: str = "cpu", seeds=(0, 1, 2), lrs=(1e-3, 3e-3, 1e-2, 3e-2), kinds=KINDS, data: str = "stories") -> dict:
-    """The comparison's configuration (what its artifact is keyed by)."""
+    """The comparison's configuration (what its artifact is keyed by).
+
+    With ``data="stories"`` it holds the story grammar's version (:data:`genphys.stories.VERSION`):
+    a result made with another grammar is not this comparison's.
+    """
+    from genphys import config, stories
     from genphys.lm.train import preset
 
+    scale = config.validate_scale(scale)
+    seeds = [validate.seed(s, "seeds[]") for s in _sequence(seeds, "seeds")]
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    lrs = [validate.real(lr, "lrs[]", low=0, low_open=True) for lr in _sequence(lrs, "lrs")]
+    kinds = [validate.one_of(k, "kinds[]", KINDS) for k in _sequence(kinds, "kinds")]
     base = preset(scale, "dissipative", data=data)
-    return {"scale": scale, "data": data, "seeds": list(seeds), "lrs": list(lrs), "kinds": list(kinds),
-            "train": {k: v for k, v in base.to_dict().items() if k not in ("kind", "lr", "seed", "model")},
-            "model": base.model.to_dict(), "test_stories": base.eval_stories}
+    cfg = {"scale": scale, "data": data, "seeds": seeds, "lrs": lrs, "kinds": kinds,
+           "train": {k: v for k, v in base.to_dict().items() if k not in ("kind", "lr", "seed", "model")},
+           "model": base.model.to_dict(), "test_stories": base.eval_stories}
+    if data == "stories":
+        cfg["grammar_version"] = stories.VERSION
+    return cfg
+
+
+def _sequence(values, name: str) -> list:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a sequence, got {type(values).__name__}")
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    return values
 
 
 def _compact(history: list[dict], every: int = 10) -> dict:
@@ -106,7 +130,7 @@ def main(argv=None):
     from genphys import artifacts
 
     parser = argparse.ArgumentParser(prog="python -m genphys.lm.compare", description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", default="cpu")
+    parser.add_argument("--scale", default="cpu", choices=("tiny", "cpu", "gpu"))
     parser.add_argument("--save", action="store_true", help="store the result as the artifact ch07-comparison")
     args = parser.parse_args(argv)
     cfg = settings(args.scale)

@@ -9,7 +9,8 @@ Three sources, named by ``spec``:
   line says so and the story source is used instead;
 * a path to a text file in TinyStories format (stories separated by ``<|endoftext|>`` lines):
   every 20th story is held out for validation; training order is shuffled by seed (and epoch)
-  in a streaming buffer.
+  in a streaming buffer.  The file is checked before any training (:func:`check_file`): UTF-8
+  (an error names the byte offset), separators present, at least 20 stories (one held out).
 
 Training text is streamed, tokenised story by story and packed into fixed-length rows of
 ``seq_len + 1`` tokens (stories joined by the end-of-text token); nothing is loaded whole.
@@ -21,11 +22,11 @@ import itertools
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from genphys import stories
+from genphys import stories, validate
 
 VALID_SEED = 2**31 - 1            # story-source seed of the validation text; training seeds stay below it
 HOLDOUT_EVERY = 20                 # text files: story i is validation when i % 20 == 19
@@ -55,11 +56,33 @@ def _load_tinystories(split: str):
 
 @dataclass(frozen=True)
 class Source:
-    """Where text comes from: ``train(seed)`` streams training stories, ``validation(n)`` gives held-out ones."""
+    """Where text comes from: ``train(seed)`` streams training stories, ``validation(n)`` gives held-out ones.
+
+    ``name`` says what the text actually is (``"stories"`` also when ``"tinystories"`` fell back to
+    the story source; ``note`` then says why).
+    """
 
     name: str
     train: Callable[[int], Iterator[str]]
     validation: Callable[[int], list[str]]
+    note: str = ""
+
+
+def check_file(path, unit: str = "story") -> int:
+    """The number of stories of a text file, read once; ValueError naming the file if it cannot be trained on.
+
+    Refused: a file that is not UTF-8 (the byte offset is named), one without story separators
+    (``unit="story"``), and one with fewer than :data:`HOLDOUT_EVERY` stories (none would be held out).
+    """
+    count = sum(1 for _ in stories.read_stories(path, unit))
+    if count < HOLDOUT_EVERY:
+        raise ValueError(f"{path} holds {count} stories; at least {HOLDOUT_EVERY} are needed "
+                         f"(every {HOLDOUT_EVERY}th story is held out for validation)")
+    return count
+
+
+def _validation_size(n) -> int:
+    return validate.integer(n, "n", low=1)
 
 
 def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[str], None] = print) -> Source:
@@ -67,33 +90,39 @@ def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[st
     if not isinstance(spec, (str, Path)):
         raise TypeError(f"data spec must be 'stories', 'tinystories' or a file path, got {type(spec).__name__}")
     spec = str(spec)
+
+    def train_seed(seed) -> int:
+        return validate.integer(seed, "training seed", low=0, high=VALID_SEED, high_open=True)
+
     if spec == "stories":
         st = stories
-        def train(seed):
-            if not 0 <= seed < VALID_SEED:
-                raise ValueError(f"training seed must lie in [0, {VALID_SEED}), got {seed}")
-            return st.stream(seed)
-        return Source("stories", train, lambda n: st.sample(n, VALID_SEED))
+        return Source("stories", lambda seed: st.stream(train_seed(seed)),
+                      lambda n: st.sample(_validation_size(n), VALID_SEED))
     if spec == "tinystories":
         try:
             train_split, valid_split = loader("train"), loader("validation")
         except Exception as err:  # noqa: BLE001 - any failure to reach the hub means: fall back
-            log(f"TinyStories unavailable ({type(err).__name__}); using the offline story source (genphys.stories) instead.")
-            return source("stories")
+            note = f"TinyStories unavailable ({type(err).__name__}); using the offline story source (genphys.stories) instead."
+            log(note)
+            return Source(**{**source("stories").__dict__, "note": note})
         return Source("tinystories",
-                      lambda seed: (row["text"].strip() for row in train_split.shuffle(seed=seed)),
-                      lambda n: [row["text"].strip() for row in valid_split.select(range(min(n, len(valid_split))))])
+                      lambda seed: _epochs(lambda epoch: (row["text"].strip() for row in
+                                                          train_split.shuffle(seed=train_seed(seed) + 7919 * epoch))),
+                      lambda n: [row["text"].strip() for row in
+                                 valid_split.select(range(min(_validation_size(n), len(valid_split))))])
     path = Path(spec)
     if not path.is_file():
         raise ValueError(f"data must be 'stories', 'tinystories' or an existing text file; {spec!r} is none of these")
+    check_file(path)
 
     def train_file(seed):
+        seed = train_seed(seed)
         return _epochs(lambda epoch: _shuffled((s for i, s in enumerate(stories.read_stories(path))
                                                 if i % HOLDOUT_EVERY != HOLDOUT_EVERY - 1), seed + 7919 * epoch))
 
     def valid_file(n):
         held = (s for i, s in enumerate(stories.read_stories(path)) if i % HOLDOUT_EVERY == HOLDOUT_EVERY - 1)
-        return list(itertools.islice(held, n))
+        return list(itertools.islice(held, _validation_size(n)))
 
     return Source(f"file:{path.name}", train_file, valid_file)
 
@@ -109,17 +138,24 @@ def _epochs(make: Callable[[int], Iterator[str]]) -> Iterator[str]:
             raise ValueError("the training text holds no stories")
 
 
+class StreamEnded(ValueError):
+    """A finite story stream ran out before the rows asked for were filled."""
+
+
 class PackedStream:
     """Rows of ``seq_len + 1`` token ids packed from a story stream; ``position`` rows consumed so far.
 
     Deterministic: the same source, seed and tokenizer give the same rows, so a run resumes by
-    skipping ``position`` rows.
+    skipping ``position`` rows.  The sources of :func:`source` never end (files repeat epoch after
+    epoch); a finite stream that runs out raises :class:`StreamEnded`.
     """
 
-    def __init__(self, stories: Iterator[str], tokenizer, seq_len: int, position: int = 0):
-        if isinstance(seq_len, bool) or not isinstance(seq_len, int) or seq_len < 1:
-            raise ValueError(f"seq_len must be a positive int, got {seq_len!r}")
-        self.stories, self.tok, self.seq_len = stories, tokenizer, seq_len
+    def __init__(self, stories: Iterable[str], tokenizer, seq_len: int, position: int = 0):
+        if isinstance(stories, (str, bytes)) or not isinstance(stories, Iterable):
+            raise TypeError(f"stories must be an iterable of str, got {type(stories).__name__}")
+        self.seq_len = validate.integer(seq_len, "seq_len", low=1)
+        position = validate.integer(position, "position", low=0)
+        self.stories, self.tok = iter(stories), tokenizer
         self.buffer: list[int] = []
         self.position = 0
         for _ in range(position):
@@ -130,7 +166,10 @@ class PackedStream:
         while len(self.buffer) < need:
             batch = list(itertools.islice(self.stories, 64))
             if not batch:
-                raise StopIteration("the story stream ended")
+                raise StreamEnded(f"the story stream ended after {self.position} rows of {need} tokens; "
+                                  "give PackedStream an endless stream (the sources of genphys.lm.data are)")
+            if not all(isinstance(t, str) for t in batch):
+                raise TypeError("stories must yield str")
             for ids in self.tok.encode_batch(batch):
                 self.buffer.extend(ids)
                 self.buffer.append(self.tok.eot)
@@ -140,6 +179,7 @@ class PackedStream:
 
     def batch(self, size: int) -> np.ndarray:
         """The next ``size`` rows as an int64 array of shape (size, seq_len + 1)."""
+        size = validate.integer(size, "size", low=1)
         return np.array([self._row() for _ in range(size)], dtype=np.int64)
 
 

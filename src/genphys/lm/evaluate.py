@@ -7,30 +7,43 @@ of the story and the closing ``<eot>``.  Bits per byte is tokenizer-independent:
 
 Command line (last line ``bits_per_byte=<float> accuracy=<float>``)::
 
-    python -m genphys.lm.evaluate --run runs/NAME --text FILE
+    python -m genphys.lm.evaluate --run runs/NAME --text FILE [--unit paragraph] [--max-stories N]
+
+A text without ``<|endoftext|>`` separators is refused unless ``--unit paragraph`` says to cut it
+at blank lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from genphys.lm.checkpoint import load_run
+from genphys import cli, validate
+from genphys.lm.checkpoint import RunError, load_run
 from genphys.lm.data import utf8_bytes
-from genphys.stories import read_stories
+from genphys.stories import UNITS, read_stories
 
 
 @torch.no_grad()
 def evaluate(model, tokenizer, texts: list[str], *, batch_size: int = 16, device=None) -> dict:
     """``bits_per_byte``, ``accuracy``, ``nll_nats``, ``tokens``, ``bytes`` and ``stories`` of ``model`` on ``texts``."""
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+    if isinstance(texts, (str, bytes)) or not isinstance(texts, (list, tuple)) \
+            or not all(isinstance(t, str) for t in texts):
         raise TypeError("texts must be a list of strings (stories)")
     if not texts:
         raise ValueError("texts is empty: nothing to evaluate")
+    if not any(texts):
+        raise ValueError("texts hold no characters: bits per byte is undefined")
+    batch_size = validate.integer(batch_size, "batch_size", low=1)
+    vocab = getattr(getattr(model, "cfg", None), "vocab_size", None)
+    if vocab is not None and tokenizer.vocab_size > vocab:
+        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens, the model only {vocab}: "
+                         "token ids >= the model's vocabulary cannot be scored")
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -65,16 +78,23 @@ def source_bits_per_byte(texts: list[str]) -> float:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m genphys.lm.evaluate", description=__doc__.split("\n")[0])
+    prog = "python -m genphys.lm.evaluate"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--run", required=True, help="run folder written by genphys.lm.train")
     parser.add_argument("--text", required=True, help="text file in TinyStories format")
-    parser.add_argument("--max-stories", type=int, default=None)
+    parser.add_argument("--unit", default="story", choices=UNITS,
+                        help="story: stories separated by <|endoftext|> lines; paragraph: by blank lines")
+    parser.add_argument("--max-stories", type=cli.integer(1), default=None, help="score the first N stories")
+    parser.add_argument("--batch-size", type=cli.integer(1), default=16)
     args = parser.parse_args(argv)
-    model, tok, _ = load_run(args.run)
-    texts = list(read_stories(Path(args.text)))
-    if args.max_stories:
-        texts = texts[:args.max_stories]
-    res = evaluate(model, tok, texts)
+    try:
+        texts = list(itertools.islice(read_stories(Path(args.text), args.unit), args.max_stories))
+        if not texts:
+            raise ValueError(f"{args.text} holds no stories")
+        model, tok, _ = load_run(args.run)
+        res = evaluate(model, tok, texts, batch_size=args.batch_size)
+    except (RunError, ValueError, FileNotFoundError) as err:
+        cli.fail(prog, err)
     print(f"stories={res['stories']} tokens={res['tokens']} bytes={res['bytes']}")
     print(f"bits_per_byte={res['bits_per_byte']:.6f} accuracy={res['accuracy']:.6f}")
     return res

@@ -412,9 +412,11 @@ class LM(nn.Module):
         """Number of trainable parameters (the tied embedding counted once)."""
         return sum(p.numel() for p in self.parameters())
 
-    def _check(self, idx):
-        if not isinstance(idx, torch.Tensor) or idx.dtype != torch.long or idx.dim() != 2:
-            raise TypeError("idx must be a LongTensor of shape (B, T)")
+    def _check(self, idx, dim: int = 2):
+        if not isinstance(idx, torch.Tensor) or idx.dtype != torch.long or idx.dim() != dim:
+            raise TypeError(f"idx must be a LongTensor of shape {'(B, T)' if dim == 2 else '(B,)'}")
+        if idx.numel() and not torch.compiler.is_compiling() and (idx.min() < 0 or idx.max() >= self.cfg.vocab_size):
+            raise ValueError(f"idx holds token ids outside [0, {self.cfg.vocab_size}) (the model's vocabulary)")
 
     def forward(self, idx, return_attention: bool = False, sequential: bool = False):
         """Logits (B, T, V); ``sequential=True`` runs the reference loop of the recurrent mixing."""
@@ -433,6 +435,7 @@ class LM(nn.Module):
 
     def step(self, idx_t: torch.Tensor, state):
         """Logits (B, V) for the next token after ``idx_t`` (B,), advancing the generation state."""
+        self._check(idx_t, dim=1)
         x = self.embed(idx_t)
         new = []
         for block, s in zip(self.blocks, state):

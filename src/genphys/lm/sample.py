@@ -11,7 +11,8 @@ import argparse
 
 import torch
 
-from genphys.lm.checkpoint import load_run
+from genphys import cli, validate
+from genphys.lm.checkpoint import RunError, load_run
 
 
 @torch.no_grad()
@@ -21,15 +22,25 @@ def generate(model, tokenizer, prompt: str = "", *, n: int = 1, max_new_tokens: 
 
     Next token ~ softmax(logits / temperature), restricted to the ``top_k`` most likely when given;
     ``temperature=0`` takes the most likely token.  The model reads one token per step via
-    ``model.step`` (recurrent state, or key/value cache for the transformer).
+    ``model.step`` (recurrent state, or key/value cache for the transformer); its training mode
+    is restored afterwards.
     """
-    if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
-    if not temperature >= 0:
-        raise ValueError(f"temperature must be >= 0, got {temperature!r}")
-    if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
-        raise ValueError(f"top_k must be a positive int or None, got {top_k!r}")
+    validate.text(prompt, "prompt")
+    n = validate.integer(n, "n", low=1)
+    max_new_tokens = validate.integer(max_new_tokens, "max_new_tokens", low=0)
+    temperature = validate.real(temperature, "temperature", low=0)
+    if top_k is not None:
+        top_k = validate.integer(top_k, "top_k", low=1)
+    seed = validate.seed(seed)
+    was_training = model.training
     model.eval()
+    try:
+        return _generate(model, tokenizer, prompt, n, max_new_tokens, temperature, top_k, seed)
+    finally:
+        model.train(was_training)
+
+
+def _generate(model, tokenizer, prompt, n, max_new_tokens, temperature, top_k, seed):
     device = next(model.parameters()).device
     gen = torch.Generator(device="cpu").manual_seed(seed)
     ids = [tokenizer.eot] + tokenizer.encode(prompt)
@@ -61,16 +72,20 @@ def generate(model, tokenizer, prompt: str = "", *, n: int = 1, max_new_tokens: 
 
 
 def main(argv=None) -> list[str]:
-    parser = argparse.ArgumentParser(prog="python -m genphys.lm.sample", description=__doc__.split("\n")[0])
+    prog = "python -m genphys.lm.sample"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--run", required=True, help="run folder written by genphys.lm.train")
     parser.add_argument("--prompt", default="")
-    parser.add_argument("--n", type=int, default=3)
-    parser.add_argument("--max-tokens", type=int, default=200)
-    parser.add_argument("--temperature", type=float, default=0.8)
-    parser.add_argument("--top-k", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n", type=cli.integer(1), default=3)
+    parser.add_argument("--max-tokens", type=cli.integer(1), default=200)
+    parser.add_argument("--temperature", type=cli.real(0), default=0.8, help="0: always the most likely token")
+    parser.add_argument("--top-k", type=cli.integer(1), default=None)
+    parser.add_argument("--seed", type=cli.integer(0, 2**32 - 1), default=0)
     args = parser.parse_args(argv)
-    model, tok, _ = load_run(args.run)
+    try:
+        model, tok, _ = load_run(args.run)
+    except (RunError, FileNotFoundError) as err:
+        cli.fail(prog, err)
     texts = generate(model, tok, args.prompt, n=args.n, max_new_tokens=args.max_tokens,
                      temperature=args.temperature, top_k=args.top_k, seed=args.seed)
     for i, text in enumerate(texts):

@@ -1,49 +1,74 @@
-"""Training of the chapter-7 language models, resumable bit for bit.
+"""Training of the chapter-7 language models, resumable bit for bit, whatever stops them.
 
 AdamW with linear warm-up and cosine decay, gradient clipping, bf16 autocast on CUDA, optional
 ``torch.compile``, a tqdm bar with loss and tokens/s, periodic evaluation in bits per byte,
 checkpoints holding everything a resumed run needs (model, optimiser, scheduler, RNG states,
-data position, the log), and a stop with a clear message on a NaN or infinite loss that
-leaves the last good checkpoint untouched.  Metrics go to ``metrics.csv`` and ``metrics.json``.
+data position, the log, the tokenizer), and a stop with a clear message on a NaN or infinite
+loss that leaves the last good checkpoint untouched.  Metrics go to ``metrics.csv`` and
+``metrics.json``.
+
+A run folder is safe against crashes and mistakes: every file is written atomically; the folder
+is locked while a run writes to it; a fresh run refuses a folder that holds a run unless told to
+overwrite it; a resumed run refuses settings that differ from the stored ones (``--extend-steps``
+lengthens a run explicitly) and rewrites every file from its checkpoint; Ctrl-C or SIGTERM saves a
+checkpoint at the current step and stops with one line saying how to resume.
 
 Command line::
 
-    python -m genphys.lm.train --model dissipative --data stories --scale cpu --out runs/NAME [--resume]
+    python -m genphys.lm.train --model dissipative --data stories --scale cpu --out runs/NAME
+    python -m genphys.lm.train --out runs/NAME --resume [--extend-steps --steps N]
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
+import contextlib
+import dataclasses
 import math
 import random
+import signal
+import sys
+import threading
 import time
-
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from genphys import config
+from genphys import cli, config, files, validate
 from genphys.lm import data as lmdata
 from genphys.lm import tokenizer as lmtok
-from genphys.lm.checkpoint import CHECKPOINT, TrainConfig, load_run, save_checkpoint  # noqa: F401 (load_run: the public API)
+from genphys.lm.checkpoint import (CHECKPOINT, RUN_FILES, RunError, TrainConfig, differences, has_run,  # noqa: F401
+                                   load_run, read_checkpoint, read_config, read_tokenizer, same_tokenizer,
+                                   save_checkpoint, tokenizer_from_text, write_config, write_logs,
+                                   write_tokenizer)
 from genphys.lm.models import KINDS, ModelConfig, build_model, matched_configs
 
 TOKENIZER_SEED = 0          # every run of a comparison trains its tokenizer on the same stories
 
+
 class NonFiniteLoss(RuntimeError):
     """The loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+class RunInterrupted(RuntimeError):
+    """Ctrl-C or SIGTERM stopped the run; ``saved`` says whether a checkpoint was written at the current step."""
+
+    def __init__(self, message: str, signum: int, saved: bool):
+        super().__init__(message)
+        self.signum, self.saved = signum, saved
+
 
 def preset(scale: str | None = None, kind: str = "dissipative", **overrides) -> TrainConfig:
     """The configuration of chapter 7 at ``scale`` (default: the book's), parameters matched across families.
 
-    tiny: a 2-layer, d=64 model for seconds of training; cpu: 3 layers, d=128, 0.8M tokens, a few
-    minutes on 2 cores; gpu: 6 layers, d=384, vocabulary 4096, context 512 (about 20M parameters).
+    tiny: a 2-layer, d=64 model for seconds of training (0.12M parameters); cpu: 3 layers, d=128,
+    0.8M tokens, a few minutes on 2 cores (0.72M parameters); gpu: 6 layers, d=384, vocabulary
+    4096, context 512 (12.2M parameters; every family within 0.1 % of it, by ``models.count_params``).
     """
     scale = config.validate_scale(scale) if scale is not None else config.scale()
+    validate.one_of(kind, "kind", KINDS)
     base = {
         "tiny": (ModelConfig(vocab_size=384, d_model=64, n_layers=2, n_modes=32, n_heads=4, d_feature=8, chunk=32),
                  dict(seq_len=64, batch_size=8, steps=60, lr=3e-3, warmup=6, eval_every=30, eval_stories=24,
@@ -58,12 +83,15 @@ def preset(scale: str | None = None, kind: str = "dissipative", **overrides) -> 
     model_cfg = matched_configs(base[0])[kind]
     return TrainConfig(model=model_cfg, kind=kind, **{**base[1], **overrides})
 
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Linear warm-up to ``lr`` over ``warmup`` steps, then cosine decay to ``min_lr_ratio * lr``."""
+    """Linear warm-up to ``lr`` over ``warmup`` steps, then cosine decay to ``min_lr_ratio * lr`` at ``steps``."""
+    step = validate.integer(step, "step", low=0)
     if step < cfg.warmup:
         return cfg.lr * (step + 1) / cfg.warmup
     progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
+
 
 def make_tokenizer(cfg: TrainConfig, src: lmdata.Source) -> lmtok.Tokenizer:
     """BPE of ``cfg.model.vocab_size`` tokens trained on the first stories of the tokenizer seed's stream."""
@@ -72,9 +100,11 @@ def make_tokenizer(cfg: TrainConfig, src: lmdata.Source) -> lmtok.Tokenizer:
     texts = list(itertools.islice(src.train(TOKENIZER_SEED), cfg.tokenizer_stories))
     return lmtok.train(texts, cfg.model.vocab_size)
 
+
 def _loss(model, x, y):
     logits = model(x)
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+
 
 def _optimizer(model, cfg: TrainConfig):
     """AdamW; no weight decay on norms, gains, rates and frequencies (1-D parameters)."""
@@ -84,11 +114,13 @@ def _optimizer(model, cfg: TrainConfig):
     fused = torch.cuda.is_available()
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=fused or None)
 
+
 def _rng_state() -> dict:
     state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
+
 
 def _set_rng_state(state: dict) -> None:
     random.setstate(state["python"])
@@ -97,13 +129,6 @@ def _set_rng_state(state: dict) -> None:
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
-def _write_log(out: Path, history: list[dict]) -> None:
-    (out / "metrics.json").write_text(json.dumps(history, indent=1) + "\n", encoding="utf-8")
-    keys = sorted({k for row in history for k in row})
-    with (out / "metrics.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(history)
 
 def max_multiplier(model) -> float:
     """max_k |a_k| over all layers (1.0 for the Hamiltonian twin; nan for the transformer)."""
@@ -113,35 +138,131 @@ def max_multiplier(model) -> float:
     with torch.no_grad():
         return max(m.multipliers().abs().max().item() for m in mods)
 
-def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = False, tokenizer=None,
-          src: lmdata.Source | None = None, progress: bool = True, stop_after: int | None = None,
-          validation: list[str] | None = None) -> dict:
-    """Train ``cfg``; return ``{"model", "tokenizer", "history", "final", "wall_time_s", "config"}``.
 
-    With ``out`` the run folder holds the tokenizer, checkpoints and logs; ``resume=True`` continues
-    from its checkpoint exactly.  ``stop_after`` ends the run after that many steps (as if
-    interrupted; a checkpoint is written there).  Raises :class:`NonFiniteLoss` on a NaN/inf loss.
+def resume_command(out: Path) -> str:
+    return f"python -m genphys.lm.train --out {out} --resume"
+
+
+@contextlib.contextmanager
+def _stop_signals(enabled: bool):
+    """While active, a first SIGINT/SIGTERM is only recorded (the loop checkpoints and stops); a second one stops at once."""
+    caught: list[int] = []
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def handler(signum, frame):
+        if caught:
+            raise RunInterrupted(f"{signal.Signals(signum).name} again: stopped at once, without a new checkpoint",
+                                 signum, saved=False)
+        caught.append(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield caught
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _prepare_folder(out: Path, cfg: TrainConfig, resume: bool, overwrite: bool, extend_steps: bool):
+    """Check ``out`` against the request; ``(checkpoint or None, stored data source or None)``."""
+    present = [name for name in RUN_FILES if (out / name).is_file()]
+    if not resume:
+        if present and not overwrite:
+            raise RunError(f"{out} already holds a run ({', '.join(present)}); continue it with --resume "
+                           "(resume=True) or replace it with --overwrite (overwrite=True)")
+        for name in present:
+            (out / name).unlink()
+        return None, None
+    if not present:
+        raise RunError(f"nothing to resume in {out}: it holds no run of genphys.lm.train")
+    if (out / CHECKPOINT).is_file():
+        ckpt = read_checkpoint(out)
+        stored, source_name = ckpt["config"], ckpt.get("data_source")
+    else:                                                   # stopped before its first checkpoint: starts again
+        if not (out / "config.json").is_file():
+            raise RunError(f"{out} holds a partial run without config.json; start it again with --overwrite")
+        ckpt, (stored, source_name) = None, read_config(out)
+    diffs = differences(stored, cfg)
+    if extend_steps:
+        if cfg.steps < stored.steps:
+            raise RunError(f"cannot resume {out}: --extend-steps lengthens a run, but steps {cfg.steps} < the stored "
+                           f"{stored.steps}")
+        diffs = [d for d in diffs if not d.startswith("steps:")]
+    if diffs:
+        hint = (" (to train longer, add --extend-steps / extend_steps=True)"
+                if any(d.startswith("steps:") for d in diffs) and cfg.steps > stored.steps else "")
+        raise RunError(f"cannot resume {out}: the stored run differs from the request: " + "; ".join(diffs) + hint)
+    return ckpt, source_name
+
+
+def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = False, overwrite: bool = False,
+          extend_steps: bool = False, tokenizer=None, src: lmdata.Source | None = None, progress: bool = True,
+          stop_after: int | None = None, validation: list[str] | None = None, log=print) -> dict:
+    """Train ``cfg``; return ``{"model", "tokenizer", "history", "final", "wall_time_s", "config", "params", "data_source"}``.
+
+    With ``out`` the run folder holds the configuration, tokenizer, checkpoints and logs, and is
+    locked while the run writes to it (:class:`genphys.files.FolderLocked` if another run does).
+    A folder that already holds a run is refused unless ``overwrite=True`` or ``resume=True``;
+    ``resume=True`` continues from its checkpoint exactly (a run stopped before its first checkpoint
+    starts again), refusing a ``cfg`` that differs from the stored one.  ``extend_steps=True``
+    allows a larger ``steps``: the cosine decay is then laid over the new total, so from the
+    resumed step on the learning rate follows the longer schedule (it rises from where the old one
+    had decayed to); the steps already taken are kept.  ``stop_after`` ends the run after that many
+    steps (as if interrupted; a checkpoint is written there).  Ctrl-C / SIGTERM (with ``out``)
+    checkpoint the current step and raise :class:`RunInterrupted`.  Raises :class:`NonFiniteLoss`
+    on a NaN/inf loss.
     """
-    if not isinstance(cfg, TrainConfig):
-        raise TypeError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
-    out = Path(out) if out is not None else None
+    validate.instance(cfg, "cfg", TrainConfig, "a TrainConfig")
+    resume, overwrite = validate.flag(resume, "resume"), validate.flag(overwrite, "overwrite")
+    extend_steps, progress = validate.flag(extend_steps, "extend_steps"), validate.flag(progress, "progress")
+    if stop_after is not None:
+        stop_after = validate.integer(stop_after, "stop_after", low=1)
+    if tokenizer is not None:
+        validate.instance(tokenizer, "tokenizer", lmtok.Tokenizer, "a genphys.lm.tokenizer.Tokenizer")
+    if src is not None:
+        validate.instance(src, "src", lmdata.Source, "a genphys.lm.data.Source")
+    if validation is not None and (isinstance(validation, str) or not all(isinstance(t, str) for t in validation)
+                                   or not validation):
+        raise TypeError("validation must be a non-empty list of strings (stories)")
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
+    if out is None:
+        if resume or overwrite or extend_steps:
+            raise ValueError("resume, overwrite and extend_steps need out (the run folder)")
+        return _train(cfg, None, None, None, tokenizer, src, progress, stop_after, validation, log, False)
+    out = Path(validate.instance(out, "out", (str, Path), "a folder path"))
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out must be a folder; {out} is a file")
+    with files.folder_lock(out, "a training run"):
+        files.remove_stale_temporaries(out)
+        ckpt, stored_source = _prepare_folder(out, cfg, resume, overwrite, extend_steps)
+        return _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, validation, log,
+                      resume)
+
+
+def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, validation, log, resume):
     device = config.device()
-    src = src or lmdata.source(cfg.data)
-    ckpt = None
-    if resume:
-        if out is None or not (out / CHECKPOINT).is_file():
-            raise FileNotFoundError(f"resume=True but no {CHECKPOINT} in {out}")
-        ckpt = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=False)
-        if ckpt["config"] != cfg.to_dict():
-            raise ValueError("resume=True with a configuration different from the checkpoint's")
-    if tokenizer is None:
-        tokenizer = lmtok.Tokenizer.load(out) if (ckpt is not None) else make_tokenizer(cfg, src)
+    if src is None:
+        fell_back = stored_source == "stories" and cfg.data == "tinystories"
+        if fell_back:
+            log(f"{out} trained on the offline story source (TinyStories was unavailable); it continues on it.")
+        src = lmdata.source("stories" if fell_back else cfg.data, log=log)
+    if stored_source is not None and src.name != stored_source:
+        raise RunError(f"cannot resume {out}: it was trained on {stored_source}, the data now gives {src.name}")
+    stored_tok = None
+    if ckpt is not None and "tokenizer" in ckpt:
+        stored_tok = tokenizer_from_text(ckpt["tokenizer"], out / CHECKPOINT)
+    elif resume and (out / lmtok.FILE).is_file():
+        stored_tok = read_tokenizer(out)
+    if tokenizer is not None and stored_tok is not None and not same_tokenizer(tokenizer, stored_tok):
+        raise RunError(f"cannot resume {out}: the tokenizer given is not the one the run was trained with")
+    if out is not None:
+        write_config(out, cfg, src.name)
+    tokenizer = tokenizer or stored_tok or make_tokenizer(cfg, src)
     if tokenizer.vocab_size != cfg.model.vocab_size:
         raise ValueError(f"tokenizer has {tokenizer.vocab_size} tokens, the model expects {cfg.model.vocab_size}")
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        tokenizer.save(out)
-        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1) + "\n", encoding="utf-8")
     validation = validation if validation is not None else src.validation(cfg.eval_stories)
 
     config.seed_everything(cfg.seed)
@@ -155,18 +276,32 @@ def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = Fal
         sched.load_state_dict(ckpt["scheduler"])
         _set_rng_state(ckpt["rng"])
         history, start, elapsed = ckpt["history"], ckpt["step"], ckpt["wall_time_s"]
+        stored_steps = ckpt["config"].steps
+        if cfg.steps != stored_steps:
+            for group in opt.param_groups:                  # the longer schedule from this step on
+                group["lr"] = lr_at(start, cfg)
+            history.append({"step": start, "event": f"steps extended from {stored_steps} to {cfg.steps}"})
+            log(f"{out}: steps extended from {stored_steps} to {cfg.steps} at step {start}; the cosine decay now "
+                f"ends at step {cfg.steps} (learning rate {lr_at(start, cfg):.3g} from here)")
+    if out is not None:                                     # a resumed run rewrites every file from its checkpoint
+        write_tokenizer(out, tokenizer)
+        if ckpt is not None:
+            write_logs(out, history)
     stream = lmdata.PackedStream(src.train(cfg.seed), tokenizer, cfg.seq_len,
                                  position=ckpt["data_position"] if ckpt else 0)
     step_fn = torch.compile(model) if cfg.compile else model
     use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    saved = {"step": start if ckpt is not None else None}
 
     def checkpoint(step):
         if out is not None:
             save_checkpoint(out, {"model": model.state_dict(), "optimizer": opt.state_dict(),
-                                   "scheduler": sched.state_dict(), "rng": _rng_state(), "step": step,
-                                   "data_position": stream.position, "history": history,
-                                   "config": cfg.to_dict(), "wall_time_s": elapsed, "kind": cfg.kind})
-            _write_log(out, history)
+                                  "scheduler": sched.state_dict(), "rng": _rng_state(), "step": step,
+                                  "data_position": stream.position, "history": history,
+                                  "config": cfg.to_dict(), "wall_time_s": elapsed, "kind": cfg.kind,
+                                  "tokenizer": tokenizer.hf.to_str(), "data_source": src.name})
+            write_logs(out, history)
+            saved["step"] = step
 
     def evaluate_now(step):
         from genphys.lm.evaluate import evaluate
@@ -176,74 +311,117 @@ def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = Fal
         history.append(row)
         return row
 
+    def interrupted(signum, step):
+        if saved["step"] != step:
+            checkpoint(step)
+        name = signal.Signals(signum).name
+        return RunInterrupted(f"{name} at step {step} of {cfg.steps}: checkpoint saved in {out}; resume with: "
+                              f"{resume_command(out)}", signum, saved=True)
+
     end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
     from tqdm.auto import tqdm
     bar = tqdm(total=cfg.steps, initial=start, disable=not progress, desc=cfg.kind, leave=False)
     model.train()
-    for step in range(start, end):
-        t0 = time.perf_counter()
-        rows = torch.from_numpy(stream.batch(cfg.batch_size)).to(device)
-        with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            loss = _loss(step_fn, rows[:, :-1], rows[:, 1:])
-        if not torch.isfinite(loss):
-            bar.close()
-            raise NonFiniteLoss(f"loss is {loss.item()} at step {step} of the {cfg.kind} run; stopped. "
-                                f"The last good checkpoint (if any) in {out} is intact; lower the learning rate.")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip).item()
-        opt.step()
-        sched.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        dt = time.perf_counter() - t0
-        elapsed += dt
-        tps = cfg.batch_size * cfg.seq_len / dt
-        history.append({"step": step + 1, "tokens": (step + 1) * cfg.batch_size * cfg.seq_len,
-                        "loss": loss.item(), "lr": sched.get_last_lr()[0], "grad_norm": grad_norm,
-                        "tokens_per_s": tps, "max_abs_multiplier": max_multiplier(model)})
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tps:,.0f}")
-        if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
-            evaluate_now(step + 1)
-        if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == end:
-            checkpoint(step + 1)
-    bar.close()
+    try:
+        with _stop_signals(out is not None) as caught:
+            for step in range(start, end):
+                if caught:
+                    raise interrupted(caught[0], step)
+                t0 = time.perf_counter()
+                rows = torch.from_numpy(stream.batch(cfg.batch_size)).to(device)
+                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                    loss = _loss(step_fn, rows[:, :-1], rows[:, 1:])
+                if not torch.isfinite(loss):
+                    raise NonFiniteLoss(f"loss is {loss.item()} at step {step} of the {cfg.kind} run; stopped. "
+                                        f"The last good checkpoint (if any) in {out} is intact; lower the learning rate.")
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip).item()
+                opt.step()
+                sched.step()
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                dt = time.perf_counter() - t0
+                elapsed += dt
+                tps = cfg.batch_size * cfg.seq_len / dt
+                history.append({"step": step + 1, "tokens": (step + 1) * cfg.batch_size * cfg.seq_len,
+                                "loss": loss.item(), "lr": sched.get_last_lr()[0], "grad_norm": grad_norm,
+                                "tokens_per_s": tps, "max_abs_multiplier": max_multiplier(model)})
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss.item():.3f}", tok_s=f"{tps:,.0f}")
+                if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.steps:
+                    evaluate_now(step + 1)
+                if (step + 1) % cfg.checkpoint_every == 0 or step + 1 == end:
+                    checkpoint(step + 1)
+            if caught and (end < cfg.steps or saved["step"] != end):   # a signal during the last step
+                raise interrupted(caught[0], end)
+    finally:
+        bar.close()
     evals = [r for r in history if "val_bits_per_byte" in r]
     train_rows = [r for r in history if "loss" in r]
     final = dict(evals[-1]) if evals else {}
     if train_rows:
         final["tokens_per_s"] = float(np.median([r["tokens_per_s"] for r in train_rows]))
     return {"model": model, "tokenizer": tokenizer, "history": history, "final": final,
-            "wall_time_s": elapsed, "config": cfg.to_dict(), "params": model.num_params()}
+            "wall_time_s": elapsed, "config": cfg.to_dict(), "params": model.num_params(),
+            "data_source": src.name, "data_note": src.note}
+
+
+def _requested_config(out: Path, args) -> TrainConfig:
+    """For ``--resume``: the stored configuration with the arguments given on the command line applied."""
+    stored = read_checkpoint(out)["config"] if (out / CHECKPOINT).is_file() else read_config(out)[0]
+    given = {"kind": args.model, "data": args.data, "seed": args.seed, "steps": args.steps, "lr": args.lr,
+             "compile": args.compile}
+    cfg = dataclasses.replace(stored, **{k: v for k, v in given.items() if v is not None})
+    if args.scale is not None:
+        cfg = preset(args.scale, cfg.kind, data=cfg.data, seed=cfg.seed, steps=cfg.steps, lr=cfg.lr,
+                     compile=cfg.compile)
+    return cfg
+
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m genphys.lm.train", description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="dissipative", choices=KINDS)
-    parser.add_argument("--data", default="stories", help="'stories', 'tinystories' or a TinyStories-format text file")
+    prog = "python -m genphys.lm.train"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=None, choices=KINDS, help="default: dissipative")
+    parser.add_argument("--data", default=None, help="'stories' (default), 'tinystories' or a TinyStories-format text file")
     parser.add_argument("--scale", default=None, choices=config.SCALES, help="default: $GENPHYS_SCALE or cpu/gpu")
-    parser.add_argument("--out", required=True, help="run folder (tokenizer, checkpoints, logs)")
+    parser.add_argument("--out", required=True, help="run folder (configuration, tokenizer, checkpoints, logs)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--overwrite", action="store_true", help="replace a run that --out already holds")
+    parser.add_argument("--extend-steps", action="store_true",
+                        help="with --resume and a larger --steps: train longer (the cosine decay is laid over the new total)")
+    parser.add_argument("--seed", type=cli.integer(0, lmdata.VALID_SEED - 1), default=None, help="default: 0")
+    parser.add_argument("--steps", type=cli.integer(1), default=None)
+    parser.add_argument("--lr", type=cli.real(0, low_open=True), default=None)
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
     args = parser.parse_args(argv)
+    if args.resume and args.overwrite:
+        parser.error("--resume and --overwrite exclude each other")
+    if args.extend_steps and not (args.resume and args.steps):
+        parser.error("--extend-steps goes with --resume and --steps")
     out = Path(args.out)
-    if args.resume:
-        cfg = TrainConfig.from_dict(json.loads((out / "config.json").read_text(encoding="utf-8")))
-    else:
-        overrides = {k: v for k, v in {"steps": args.steps, "lr": args.lr, "compile": args.compile}.items()
-                     if v is not None}
-        cfg = preset(args.scale, args.model, data=args.data, seed=args.seed, **overrides)
-    print(f"{cfg.kind}: {build_model(cfg.kind, cfg.model).num_params():,} parameters, "
-          f"{cfg.tokens:,} training tokens, data={cfg.data}, device={config.device()}")
     try:
-        res = train(cfg, out, resume=args.resume)
-    except NonFiniteLoss as err:
-        raise SystemExit(str(err)) from None
-    print(json.dumps({"final": res["final"], "wall_time_s": round(res["wall_time_s"], 2)}))
+        if args.resume:
+            if not has_run(out):
+                raise RunError(f"nothing to resume in {out}: it holds no run of genphys.lm.train")
+            cfg = _requested_config(out, args)
+        else:
+            overrides = {k: v for k, v in {"steps": args.steps, "lr": args.lr, "compile": args.compile}.items()
+                         if v is not None}
+            cfg = preset(args.scale, args.model or "dissipative", data=args.data or "stories",
+                         seed=args.seed or 0, **overrides)
+        print(f"{cfg.kind}: {build_model(cfg.kind, cfg.model).num_params():,} parameters, "
+              f"{cfg.tokens:,} training tokens, data={cfg.data}, device={config.device()}")
+        res = train(cfg, out, resume=args.resume, overwrite=args.overwrite, extend_steps=args.extend_steps)
+    except RunInterrupted as err:
+        print(err, file=sys.stderr)
+        raise SystemExit(128 + err.signum) from None
+    except (RunError, files.FolderLocked, NonFiniteLoss, lmdata.StreamEnded, ValueError, FileNotFoundError) as err:
+        cli.fail(prog, err)
+    print(files.strict_json({"final": res["final"], "wall_time_s": round(res["wall_time_s"], 2),
+                             "data_source": res["data_source"]}))
     return res
+
 
 if __name__ == "__main__":
     main()
