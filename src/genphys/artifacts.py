@@ -1,4 +1,4 @@
-"""Load-or-train: committed results of long runs, with provenance (DESIGN section 3).
+"""Load-or-train: committed results of long runs,, with provenance.
 
 A chapter that needs the result of a long run asks for it by name and by the
 configuration that produced it::

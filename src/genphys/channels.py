@@ -1,15 +1,15 @@
 """Quantum channels: Kraus operators, superoperators and Choi matrices, and the CPTP checks (chapters 2 and 3).
 
 A channel is a linear map on d x d matrices, E(rho) = sum_k K_k rho K_k^dag (Kraus form,
-chapter 2, eq. ``kraus``).  Its three representations, and the conversions between them, live
+chapter 2, eq. ch2-kraus).  Its three representations, and the conversions between them, live
 here and nowhere else:
 
 * **superoperator** S, acting on the **column-stacked** vectorisation (as QuTiP):
   ``vec(rho)[a + d*b] = rho[a, b]``, so that ``vec(A rho B) = (B^T kron A) vec(rho)``
-  (chapter 3, eq. ``ch3-vec``) and S = sum_k conj(K_k) kron K_k;
-* **Choi matrix** J = sum_{ij} |i><j| kron E(|i><j|) (chapter 2, eq. ``choi``): E is
+  (chapter 3, eq. ch3-vec) and S = sum_k conj(K_k) kron K_k;
+* **Choi matrix** J = sum_{ij} |i><j| kron E(|i><j|) (chapter 2, eq. ch2-choi): E is
   completely positive iff J >= 0 (Choi 1975) and trace preserving iff Tr_2 J = I
-  (chapter 3, eq. ``ch3-choi``).
+  (chapter 3, eq. ch3-choi).
 
 Kraus operators may be dense arrays or ``scipy.sparse`` matrices; the Choi matrix is dense
 and limited to ``d^2 <= DENSE_LIMIT``.
@@ -100,7 +100,7 @@ def _kraus_list(kraus: Sequence, name: str = "kraus") -> list:
 # ----------------------------------------------------------------------------- representations
 
 def apply_kraus(kraus: Sequence, rho) -> np.ndarray:
-    """E(rho) = sum_k K_k rho K_k^dag (chapter 2, eq. ``kraus``), dense result."""
+    """E(rho) = sum_k K_k rho K_k^dag (chapter 2, eq. ch2-kraus), dense result."""
     ops = _kraus_list(kraus)
     rho = validate.square_matrix(rho, "rho", dim=ops[0].shape[0])
     return sum(np.asarray(k @ (k @ rho).conj().T) for k in ops).conj().T
@@ -131,12 +131,12 @@ def choi_to_super(J) -> np.ndarray:
 
 
 def kraus_to_choi(kraus: Sequence) -> np.ndarray:
-    """Choi matrix of E(rho) = sum_k K_k rho K_k^dag (chapter 2, eq. ``choi``)."""
+    """Choi matrix of E(rho) = sum_k K_k rho K_k^dag (chapter 2, eq. ch2-choi)."""
     return super_to_choi(kraus_to_super(kraus))
 
 
 def map_to_choi(linear_map: Callable[[np.ndarray], np.ndarray], dim: int) -> np.ndarray:
-    """Choi matrix J = sum_{ij} |i><j| kron Phi(|i><j|) of any linear map on ``dim`` x ``dim`` matrices (eq. ``choi``)."""
+    """Choi matrix J = sum_{ij} |i><j| kron Phi(|i><j|) of any linear map on ``dim`` x ``dim`` matrices (eq. ch2-choi)."""
     if not callable(linear_map):
         raise TypeError(f"linear_map must be callable (a map on matrices), got {type(linear_map).__name__}")
     d = validate.integer(dim, "dim", low=1)
@@ -173,7 +173,7 @@ def super_to_kraus(S, atol: float = 1e-10) -> list[np.ndarray]:
 # ----------------------------------------------------------------------------- checks
 
 def trace_preservation_error(kraus: Sequence, domain=None) -> float:
-    """``max |sum_k K_k^dag K_k - P_domain|`` (chapter 2, eq. ``tp``); ``domain=None`` means the identity.
+    """``max |sum_k K_k^dag K_k - P_domain|`` (chapter 2, eq. ch2-tp); ``domain=None`` means the identity.
 
     Sparse throughout; ``domain`` is a boolean mask of the basis states the channel is defined on.
     """

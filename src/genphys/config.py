@@ -1,6 +1,6 @@
 """Scale, seeds and device: the three knobs every chapter shares.
 
-``GENPHYS_SCALE`` sizes every computation of the book (DESIGN section 3):
+``GENPHYS_SCALE`` sizes every computation of the book:
 
 * ``tiny`` - the tests (nbmake, CI): each notebook in at most 90 s on 2 CPU cores;
 * ``cpu``  - the default without a GPU: the whole book on a laptop in 15 minutes;

@@ -58,7 +58,7 @@ def _check_int(name: str, value: object, low: int) -> int:
 class FockSpace:
     """The full Fock space over ``C^V`` truncated at length ``N``: ``F_N = sum_{n=0}^{N} (C^V)^{(x) n}``.
 
-    Dimension ``sum_n V^n`` (eq. ``fock-dim`` of chapter 2).
+    Dimension ``sum_n V^n`` (eq. ch2-fock-dim of chapter 2).
     """
 
     V: int
@@ -150,7 +150,7 @@ def _token_vector(space: FockSpace, f, name: str) -> np.ndarray:
 def creation(space: FockSpace, f, side: str = "right") -> sparse.csr_matrix:
     """Right creation ``r*(f)|x> = |x f>`` or left creation ``l*(f)|x> = |f x>``; 0 out of length ``N``.
 
-    Chapter 2, eq. ``creation``.  ``f`` is a token id or a vector in ``C^V``.
+    Chapter 2, eq. ch2-creation.  ``f`` is a token id or a vector in ``C^V``.
     """
     if side not in ("right", "left"):
         raise ValueError(f"side must be 'right' or 'left', got {side!r}")
@@ -175,7 +175,7 @@ def annihilation(space: FockSpace, f, side: str = "right") -> sparse.csr_matrix:
 
 
 def number_operator(space: FockSpace) -> sparse.csr_matrix:
-    """``N_op |x_1..x_n> = n |x_1..x_n>`` (chapter 2, eq. ``number``)."""
+    """``N_op |x_1..x_n> = n |x_1..x_n>`` (chapter 2, eq. ch2-number)."""
     return sparse.diags(space.lengths.astype(float)).tocsr()
 
 
@@ -185,7 +185,7 @@ def below_edge(space: FockSpace) -> sparse.csr_matrix:
 
 
 def cuntz_toeplitz_errors(space: FockSpace, side: str = "right") -> dict:
-    """Largest deviations from the Cuntz-Toeplitz relations on the truncated space (chapter 2, eq. ``cuntz``).
+    """Largest deviations from the Cuntz-Toeplitz relations on the truncated space (chapter 2, eq. ch2-cuntz).
 
     ``orthogonality``: ``max_{i,j} |r(e_i) r*(e_j) - delta_ij P_{<N}|``;
     ``completeness``: ``|sum_y r*(e_y) r(e_y) - (I - |Omega><Omega|)|``.  Both vanish exactly.
@@ -210,7 +210,7 @@ def symmetric_dimension(V: int, N: int) -> int:
 
 
 def symmetrizer(space: FockSpace) -> sparse.csr_matrix:
-    """``P_S |x_1..x_n> = (1/n!) sum_sigma |x_sigma(1) .. x_sigma(n)>`` (chapter 2, eq. ``symmetrizer``).
+    """``P_S |x_1..x_n> = (1/n!) sum_sigma |x_sigma(1) .. x_sigma(n)>`` (chapter 2, eq. ch2-symmetrizer).
 
     Built text by text from the distinct rearrangements; meant for small ``V^N``.
     """
@@ -301,7 +301,7 @@ def _check_system(system, name: str = "system"):
 
 
 def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = True) -> Instrument:
-    """The instrument of a GAI system: ``K_y = r*(y) G_y``, ``G_y = sum_h sqrt(p(y|X,h)) |X h><X h|`` (eq. ``kraus``).
+    """The instrument of a GAI system: ``K_y = r*(y) G_y``, ``G_y = sum_h sqrt(p(y|X,h)) |X h><X h|`` (eq. ch2-kraus).
 
     ``system`` follows :class:`genphys.histories.GAISystem` (``vocab``, ``eot``,
     ``conditional``).  The space holds prompt + generated text up to length ``N``.  The
@@ -376,7 +376,7 @@ def history_states(instr: Instrument, length: int) -> tuple[np.ndarray, sparse.c
 
 
 def born_probabilities(instr: Instrument, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """``P(h) = Tr[Phi_{y_L} .. Phi_{y_1}(rho_X)] = |C_h |X>|^2`` for every history of ``length`` (eq. ``born``)."""
+    """``P(h) = Tr[Phi_{y_L} .. Phi_{y_1}(rho_X)] = |C_h |X>|^2`` for every history of ``length`` (eq. ch2-born)."""
     hist, states = history_states(instr, length)
     return hist, np.asarray(abs(states).power(2).sum(axis=0)).ravel()
 
@@ -408,7 +408,7 @@ def chain_rule_probabilities(instr: Instrument, length: int) -> np.ndarray:
 
 
 def decoherence_functional(instr: Instrument, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """``d(h, h') = Tr[C_h rho_X C_{h'}^dag] = <X| C_{h'}^dag C_h |X>`` over histories of ``length`` (eq. ``decoherence``)."""
+    """``d(h, h') = Tr[C_h rho_X C_{h'}^dag] = <X| C_{h'}^dag C_h |X>`` over histories of ``length`` (eq. ch2-decoherence)."""
     hist, states = history_states(instr, length)
     if len(hist) > DENSE_LIMIT:
         raise ValueError(f"the decoherence functional is dense: {len(hist)} histories > {DENSE_LIMIT}")
@@ -435,7 +435,7 @@ def verify(instr: Instrument) -> dict:
 # --------------------------------------------------------------------------------------------
 
 def stinespring_isometry(instr: Instrument) -> sparse.csc_matrix:
-    """``W = sum_k K_k (x) |k>_E`` from the system to system (x) environment (``E = V + 1``; eq. ``stinespring``).
+    """``W = sum_k K_k (x) |k>_E`` from the system to system (x) environment (``E = V + 1``; eq. ch2-stinespring).
 
     ``W^dag W = sum_k K_k^dag K_k = P_domain``; row ``i E + k`` is ``|i> (x) |k>_E``.
     """
@@ -523,7 +523,7 @@ def random_unitary(V: int, seed: int) -> np.ndarray:
 
 
 def record_free_decoherence(U: np.ndarray, psi0: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """Decoherence functional of a record-free model: state in ``C^V``, ``psi -> P_y U psi`` per token (eq. ``recordfree``).
+    """Decoherence functional of a record-free model: state in ``C^V``, ``psi -> P_y U psi`` per token (eq. ch2-recordfree).
 
     ``C_h = P_{y_L} U .. P_{y_1} U``; ``d(h, h') = <psi0| C_{h'}^dag C_h |psi0>``.
     """

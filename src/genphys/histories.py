@@ -5,7 +5,7 @@ A generative AI (GAI) system over a finite vocabulary with an end-of-text token
 chain rule these define, for every input text (prompt) X, a probability on token
 histories,
 
-    P_X(y_1 ... y_n) = prod_t p(y_t | X, y_<t)                       (ch. 1, eq. chain-rule)
+    P_X(y_1 ... y_n) = prod_t p(y_t | X, y_<t)                       (ch. 1, eq. hist-chain)
 
 and this module computes with that family: joint log-probabilities, exact
 enumeration, sampling, the checks that make it a consistent family
@@ -178,7 +178,7 @@ class TableModel(GAISystem):
         return cls(vocab, index[eot], table)
 
     def conditional(self, history, prompt=()):
-        """p(y | c) = table[c], c the last k tokens of prompt + history, eot-padded (eq. chain-rule)."""
+        """p(y | c) = table[c], c the last k tokens of prompt + history, eot-padded (eq. hist-chain)."""
         context = (self.eot,) * self.order + tuple(prompt) + tuple(history)
         return self.table[context[len(context) - self.order:]] if self.order else self.table
 
@@ -330,7 +330,7 @@ class WarpedModel(GAISystem):
 
 
 def log_joint(system: GAISystem, history: Sequence[int], prompt: Sequence[int] = ()) -> float:
-    """ln P_X(y_1 ... y_n) = sum_t ln p(y_t | X, y_<t)   (ch. 1, eq. chain-rule)."""
+    """ln P_X(y_1 ... y_n) = sum_t ln p(y_t | X, y_<t)   (ch. 1, eq. hist-chain)."""
     history = check_tokens(history, system.V, "history")
     if system.eot in history[:-1]:
         raise ValueError("history continues after end-of-text")
@@ -349,7 +349,7 @@ def enumerate_histories(system: GAISystem, max_len: int, prompt: Sequence[int] =
 
     Complete histories (ending in eot, length <= max_len) and unfinished ones of
     length exactly ``max_len`` partition the sample space, so the values sum to 1
-    (ch. 1, eq. normalisation).  Branches with probability <= ``min_prob`` are dropped.
+    (ch. 1, eq. hist-norm).  Branches with probability <= ``min_prob`` are dropped.
     """
     if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 0:
         raise ValueError(f"max_len must be an int >= 0, got {max_len!r}")
@@ -411,7 +411,7 @@ def warp(p: np.ndarray, temperature: float = 1.0, top_k: int | None = None) -> n
 
 # --------------------------------------------------------------------------- checks
 def normalisation_error(system: GAISystem, max_len: int, prompt: Sequence[int] = ()) -> float:
-    """|sum_h P_X(h) - 1| over the histories of :func:`enumerate_histories` (ch. 1, eq. normalisation)."""
+    """|sum_h P_X(h) - 1| over the histories of :func:`enumerate_histories` (ch. 1, eq. hist-norm)."""
     return abs(math.fsum(enumerate_histories(system, max_len, prompt).values()) - 1.0)
 
 
@@ -419,7 +419,7 @@ def kolmogorov_error(system: GAISystem, max_len: int, prompt: Sequence[int] = ()
     """max_h |P(h) - sum_y P(h y)| over unfinished histories shorter than ``max_len``.
 
     Summing out the last token must give the shorter history's probability
-    (ch. 1, eq. kolmogorov); a system whose conditionals do not sum to 1 fails.
+    (ch. 1, eq. hist-kolmogorov); a system whose conditionals do not sum to 1 fails.
     The conditionals are used raw (unvalidated) so that the check can fail.
     """
     prompt = check_tokens(prompt, system.V, "prompt")
@@ -436,7 +436,7 @@ def kolmogorov_error(system: GAISystem, max_len: int, prompt: Sequence[int] = ()
 
 
 def coarse_graining_error(system: GAISystem, max_len: int, position: int, prompt: Sequence[int] = ()) -> float:
-    """Coarse-graining the intermediate token ``position`` into a proposition must add up (ch. 1, eq. coarse-grain).
+    """Coarse-graining the intermediate token ``position`` into a proposition must add up (ch. 1, eq. hist-coarse).
 
     For each pattern y_<i * y_>i (token i = ``position`` left open, a later token
     fixed), the proposition's probability from the enumerated family equals
@@ -529,7 +529,7 @@ def class_operator(history: Sequence[int], vocab_size: int) -> list[np.ndarray]:
 
 def decoherence_functional(probs: Mapping[tuple[int, ...], float],
                            propositions: Sequence[Proposition]) -> np.ndarray:
-    """D(alpha, beta) = sum_{h in alpha and beta} P(h): the classical decoherence functional (ch. 1, eq. dfun).
+    """D(alpha, beta) = sum_{h in alpha and beta} P(h): the classical decoherence functional (ch. 1, eq. hist-dfun).
 
     For an exclusive set of propositions it is diagonal with D(alpha, alpha) = P(alpha).
     """

@@ -13,7 +13,7 @@ index; ``ch.emit(text)`` writes fixed text.  Three choosers run the same program
   far forced), so the probability of a text is the sum over *all* derivations
   that write it exactly:
 
-      P(text) = sum_{d : text(d) = text} prod_{picks in d} p(option)   (ch. 1, eq. source-prob)
+      P(text) = sum_{d : text(d) = text} prod_{picks in d} p(option)   (ch. 1, eq. hist-source)
 
 * :class:`_Enumerator` walks every derivation of a reduced grammar (each option
   list cut to its first few entries), which lets the tests check that the
@@ -738,7 +738,7 @@ def _logsumexp(values: Sequence[float]) -> float:
 
 
 def log_prob(story: str, keep: dict | None = None, program=None) -> float:
-    """Exact ln P(story) under the source: log of the sum over all its derivations (eq. source-prob).
+    """Exact ln P(story) under the source: log of the sum over all its derivations (eq. hist-source).
 
     ValueError if the source cannot write ``story``.
     """
@@ -803,7 +803,7 @@ def n_bytes(story: str) -> int:
 def entropy_bits_per_byte(n: int, seed: int, stories: Sequence[str] | None = None) -> dict:
     """The source's entropy rate in bits per byte, estimated from ``n`` stories of ``seed``.
 
-    H = sum_i -log2 P(s_i) / sum_i bytes(s_i) (ch. 1, eq. entropy-rate): a ratio
+    H = sum_i -log2 P(s_i) / sum_i bytes(s_i) (ch. 1, eq. hist-entropy): a ratio
     estimator, whose 95 % interval comes from the delta method,
     Var(H) ~ Var(a_i - H b_i) / (n mean(b)^2) with a_i = -log2 P(s_i), b_i = bytes(s_i).
     Separators are excluded; each story's probability includes its ending.

@@ -1,4 +1,4 @@
-"""Training and validation text for chapter 7, tokenised and packed (DESIGN section 6).
+"""Training and validation text for chapter 7, tokenised and packed.
 
 Three sources, named by ``spec``:
 

@@ -1,4 +1,4 @@
-"""The four language models of chapter 7, from one configuration (DESIGN section 5).
+"""The four language models of chapter 7, from one configuration (chapter 7).
 
 Every model maps a LongTensor ``(B, T)`` of token ids to logits ``(B, T, V)``.  They share
 the embedding (tied to the output), RMSNorm, pre-norm residual blocks and a gated MLP; they
@@ -6,7 +6,7 @@ differ only in the sequence mixing of each block:
 
 * ``dissipative`` - a complex state per layer, psi_t in C^N, with free Koopman evolution
   e^{lambda}, drive u_t = B x_t, and a weak measurement against the linear-attention context
-  c_t; the filtered mean (chapter 7, eq. ``ch7-filter``) is
+  c_t; the filtered mean (chapter 7, eq. ch7-filter) is
   ``psi_t = (1 - g) (e^{lambda} psi_{t-1} + u_t) + g c_t``;
 * ``hamiltonian`` - r = 0 and no measurement back-action: ``psi_t = e^{i w} psi_{t-1} + u_t + c_t``;
 * ``no_context``  - the dissipative layer with ``c_t = 0``;
@@ -164,7 +164,7 @@ def linear_attention(q, k, v, chunk: int = 64, eps: float = 1e-6):
 
 
 class RecurrentMixer(nn.Module):
-    """The sequence mixing of the recurrent families (DESIGN section 5), one per layer.
+    """The sequence mixing of the recurrent families (chapter 7, eqs. ch7-free, ch7-filter and ch7-ham), one per layer.
 
     State psi in C^N.  ``kind`` picks the closed loop:
     dissipative / no_context: a = (1 - g) e^{lambda}, b_t = (1 - g) u_t + g c_t (c = 0 without context);

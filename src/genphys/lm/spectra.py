@@ -4,7 +4,7 @@ Per layer the free generator has eigenvalues lambda_k = r_k + i w_k and the clos
 multipliers a_k = (1 - g_k) e^{lambda_k}.  With a threshold ``eps`` (rate per token) a mode is
 
 * **decay** when r_k < -eps (forgetting), **growth** when r_k > eps (amplification),
-  **neutral** when |r_k| <= eps (preservation) - the paper's convention (DESIGN section 5);
+  **neutral** when |r_k| <= eps (preservation) - the paper's convention (chapter 7, eq. ch7-free);
 
 and the **energy budget** is the paper's table: sum of r over decay modes, over growth modes,
 and the net sum of all rates.  The closed loop is stable in mode k when |a_k| < 1, i.e.

@@ -2,7 +2,7 @@
 
 Attention that *samples* one key per head, instead of averaging the values with the softmax
 weights, makes the attended positions an unobserved environment index ``s`` of the instrument
-of chapter 2: ``Phi_y = sum_s K_{y,s} . K_{y,s}^dag`` (chapter 2, eq. ``stochastic``).  This
+of chapter 2: ``Phi_y = sum_s K_{y,s} . K_{y,s}^dag`` (chapter 2, eq. ch2-stochastic).  This
 module builds that reading for a :class:`genphys.lm.models.TransformerLM`, its fine-grained
 Kraus operators, and the total-variation gap between the soft and the stochastic readings.
 """
@@ -63,7 +63,7 @@ class StochasticAttention(GAISystem):
     """Chen's reading of attention as sampling a key: a GAI system ``p_stoch(y|h) = sum_s pi(s|h) p(y|h,s)``.
 
     The attended positions ``s`` are an unobserved environment index of the instrument
-    ``Phi_y = sum_s K_{y,s} . K_{y,s}^dag`` (chapter 2, eq. ``stochastic``).  ``reading``:
+    ``Phi_y = sum_s K_{y,s} . K_{y,s}^dag`` (chapter 2, eq. ch2-stochastic).  ``reading``:
     ``"all_blocks"`` samples in every block at every step; ``"block_per_step"`` samples only
     in block ``l mod L`` at step ``l`` (0-based); ``"soft"`` samples nowhere (the transformer).
     Input convention as :class:`genphys.histories.TorchModel`: ``bos`` (default eot) + prompt + history.
@@ -103,7 +103,7 @@ class StochasticAttention(GAISystem):
 
 
 def environment_kraus(system: StochasticAttention, instr: fock.Instrument) -> dict:
-    """Fine-grained Kraus operators ``K_{y,s} = r*(y) sum_h sqrt(pi(s|h) p(y|h,s)) |h><h|`` (eq. ``stochastic``).
+    """Fine-grained Kraus operators ``K_{y,s} = r*(y) sum_h sqrt(pi(s|h) p(y|h,s)) |h><h|`` (eq. ch2-stochastic).
 
     ``instr`` is ``instrument(system, N, prompt)``; ``s`` numbers the joint key choices of the
     history (``branches``).  Summing ``K_{y,s} . K_{y,s}^dag`` over the unobserved ``s`` gives

@@ -1,4 +1,4 @@
-"""Byte-level BPE trained locally with HF ``tokenizers`` (chapter 7; DESIGN section 6).
+"""Byte-level BPE trained locally with HF ``tokenizers`` (chapter 7).
 
 Byte-level: every UTF-8 byte is in the base alphabet, so any text encodes, and decoding the ids
 gives the text back exactly.  The end-of-text token ``<|endoftext|>`` separates stories.
