@@ -74,10 +74,9 @@ def seed_everything(seed: int) -> int:
     NumPy code in genphys takes explicit ``numpy.random.Generator`` objects; this
     only fixes the legacy global generators that third-party code may use.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must lie in [0, 2**32), got {seed}")
+    from genphys import validate
+
+    seed = validate.seed(seed)
     import numpy as np
 
     random.seed(seed)

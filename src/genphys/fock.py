@@ -37,21 +37,29 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
-from genphys import channels, histories
+from genphys import channels, histories, validate
 from genphys.config import one_torch_thread
 from genphys.channels import DENSE_LIMIT
+
+#: Largest Fock-space dimension: basis indices must fit in int64 (and sparse matrices in memory).
+MAX_DIM = 2**62
 
 
 # --------------------------------------------------------------------------------------------
 # The truncated full Fock space
 # --------------------------------------------------------------------------------------------
 
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
+def _dimension(V: int, N: int) -> int:
+    """sum_{n<=N} V^n, stopped as soon as it exceeds MAX_DIM (eq. ch2-fock-dim)."""
+    if V == 1:
+        return N + 1
+    total, term = 0, 1
+    for _ in range(N + 1):                      # at most 63 terms before MAX_DIM is passed
+        total += term
+        if total > MAX_DIM:
+            break
+        term *= V
+    return total
 
 
 @dataclass(frozen=True)
@@ -65,8 +73,12 @@ class FockSpace:
     N: int
 
     def __post_init__(self):
-        _check_int("V", self.V, 1)
-        _check_int("N", self.N, 0)
+        V, N = validate.integer(self.V, "V", low=1), validate.integer(self.N, "N", low=0)
+        object.__setattr__(self, "V", V)                 # Python ints: V**n never overflows
+        object.__setattr__(self, "N", N)
+        if _dimension(V, N) > MAX_DIM:
+            raise ValueError(f"the Fock space of V = {V} tokens truncated at N = {N} has dimension "
+                             f"sum_n V^n > {MAX_DIM:.3g}, more basis texts than can be indexed")
 
     @functools.cached_property
     def offsets(self) -> np.ndarray:
@@ -105,7 +117,7 @@ class FockSpace:
 
     def text(self, index: int) -> tuple[int, ...]:
         """The text with basis index ``index`` (inverse of :meth:`index`)."""
-        index = _check_int("index", index, 0)
+        index = validate.integer(index, "index", low=0)
         if index >= self.dim:
             raise ValueError(f"index must be < dim = {self.dim}, got {index}")
         n = int(np.searchsorted(self.offsets, index, side="right")) - 1
@@ -118,7 +130,7 @@ class FockSpace:
 
     def texts(self, n: int) -> np.ndarray:
         """All ``V^n`` texts of length ``n`` in index order, as an array ``(V^n, n)``."""
-        n = _check_int("n", n, 0)
+        n = validate.integer(n, "n", low=0)
         if n > self.N:
             raise ValueError(f"n must be <= N = {self.N}, got {n}")
         return self.digits(np.arange(self.V**n), n)
@@ -141,9 +153,7 @@ def _token_vector(space: FockSpace, f, name: str) -> np.ndarray:
         vec = np.zeros(space.V, dtype=complex)
         vec[int(f)] = 1.0
         return vec
-    vec = np.asarray(f, dtype=complex)
-    if vec.shape != (space.V,):
-        raise ValueError(f"{name} must be a token id or a vector of shape ({space.V},), got shape {vec.shape}")
+    vec = validate.finite_array(f, name, dtype=complex, shape=(space.V,))
     return vec
 
 
@@ -205,7 +215,7 @@ def cuntz_toeplitz_errors(space: FockSpace, side: str = "right") -> dict:
 
 def symmetric_dimension(V: int, N: int) -> int:
     """``dim`` of the symmetric Fock space: ``sum_{n<=N} C(V+n-1, n)`` (multisets of tokens)."""
-    V, N = _check_int("V", V, 1), _check_int("N", N, 0)
+    V, N = validate.integer(V, "V", low=1), validate.integer(N, "N", low=0)
     return sum(math.comb(V + n - 1, n) for n in range(N + 1))
 
 
@@ -227,7 +237,7 @@ def symmetrizer(space: FockSpace) -> sparse.csr_matrix:
 
 def occupations(text: Sequence[int], V: int) -> tuple[int, ...]:
     """Occupation numbers ``(n_0, .., n_{V-1})``: the label of the symmetric state of ``text``."""
-    V = _check_int("V", V, 1)
+    V = validate.integer(V, "V", low=1)
     counts = np.bincount(np.asarray(FockSpace(V, len(text)).check_text(text), dtype=np.int64), minlength=V)
     return tuple(int(c) for c in counts)
 
@@ -272,9 +282,9 @@ class Instrument:
             raise ValueError(f"vocab has {len(self.vocab)} tokens but the Fock space has V = {self.space.V}")
         if np.asarray(self.domain).shape != (d,):
             raise ValueError(f"domain must be a boolean mask of shape ({d},)")
+        validate.real(self.tol, "tol", low=0)
         err = channels.trace_preservation_error(self.kraus, self.domain)
-        if err > self.tol:
-            raise ValueError(f"kraus is not trace preserving on its domain: |sum K^dag K - P| = {err:.3g} > {self.tol}")
+        validate.within_tolerance(err, self.tol, "kraus is not trace preserving on its domain (|sum K^dag K - P|)")
 
     @property
     def halt(self) -> int:
@@ -295,9 +305,7 @@ def _prompt_block(space: FockSpace, prompt: tuple, n: int) -> np.ndarray:
 
 
 def _check_system(system, name: str = "system"):
-    if not isinstance(system, histories.GAISystem):
-        raise TypeError(f"{name} must be a genphys.histories.GAISystem, got {type(system).__name__}")
-    return system
+    return validate.instance(system, name, histories.GAISystem, "a genphys.histories.GAISystem")
 
 
 def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = True) -> Instrument:
@@ -310,7 +318,7 @@ def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = Tr
     finished texts with ``absorb_eot``) only ``halt`` acts.
     """
     _check_system(system)
-    space = FockSpace(len(system.vocab), _check_int("N", N, 1))
+    space = FockSpace(len(system.vocab), validate.integer(N, "N", low=1))
     prompt = space.check_text(prompt, "prompt")
     if len(prompt) >= space.N:
         raise ValueError(f"prompt has length {len(prompt)}; N = {space.N} leaves no room to generate")
@@ -361,7 +369,7 @@ def history_states(instr: Instrument, length: int) -> tuple[np.ndarray, sparse.c
     most significant); each column is computed by applying the Kraus operators, all
     histories of one length at once.
     """
-    length = _check_int("length", length, 0)
+    length = validate.integer(length, "length", low=0)
     if len(instr.prompt) + length > instr.space.N:
         raise ValueError(f"length {length} + prompt {len(instr.prompt)} exceeds the truncation N = {instr.space.N}")
     hist = np.zeros((1, 0), dtype=np.int64)
@@ -471,8 +479,8 @@ def sample_by_environment(instr: Instrument, n: int, seed: int) -> list[tuple[in
     ``K_k psi / |K_k psi|``; the system stays a basis text (times a phase), so the
     step reads one column of ``W``.
     """
-    n = _check_int("n", n, 0)
-    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    n = validate.integer(n, "n", low=0)
+    rng = np.random.default_rng(validate.seed(seed))
     W, E = stinespring_isometry(instr), len(instr.kraus)
     start = instr.space.index(instr.prompt)
     out = []
@@ -519,7 +527,7 @@ def random_unitary(V: int, seed: int) -> np.ndarray:
     """A Haar-random unitary on ``C^V`` (``scipy.stats.unitary_group``)."""
     from scipy.stats import unitary_group
 
-    return unitary_group.rvs(_check_int("V", V, 2), random_state=_check_int("seed", seed, 0))
+    return unitary_group.rvs(validate.integer(V, "V", low=2), random_state=validate.seed(seed))
 
 
 def record_free_decoherence(U: np.ndarray, psi0: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -527,13 +535,12 @@ def record_free_decoherence(U: np.ndarray, psi0: np.ndarray, length: int) -> tup
 
     ``C_h = P_{y_L} U .. P_{y_1} U``; ``d(h, h') = <psi0| C_{h'}^dag C_h |psi0>``.
     """
-    U, psi0 = np.asarray(U, dtype=complex), np.asarray(psi0, dtype=complex)
+    U = validate.square_matrix(U, "U")
     V = U.shape[0]
-    if U.shape != (V, V) or np.abs(U.conj().T @ U - np.eye(V)).max() > 1e-10:
-        raise ValueError(f"U must be a unitary matrix, got shape {U.shape}")
-    if psi0.shape != (V,) or abs(np.linalg.norm(psi0) - 1) > 1e-10:
-        raise ValueError(f"psi0 must be a unit vector of shape ({V},)")
-    length = _check_int("length", length, 0)
+    validate.within_tolerance(float(np.abs(U.conj().T @ U - np.eye(V)).max()), 1e-10, "U must be unitary")
+    psi0 = validate.finite_array(psi0, "psi0", dtype=complex, shape=(V,))
+    validate.within_tolerance(abs(float(np.linalg.norm(psi0)) - 1), 1e-10, "psi0 must be a unit vector")
+    length = validate.integer(length, "length", low=0)
     if V**length > DENSE_LIMIT:
         raise ValueError(f"{V}^{length} histories exceed {DENSE_LIMIT}")
     hist = np.array(list(itertools.product(range(V), repeat=length)), dtype=np.int64).reshape(-1, length)

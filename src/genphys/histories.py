@@ -25,6 +25,8 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from genphys import validate
+
 #: Tolerance within which a conditional must sum to one.
 SUM_TOL = 1e-9
 
@@ -36,19 +38,10 @@ EOT = "<|endoftext|>"
 # --------------------------------------------------------------------------- validation
 def check_tokens(tokens: Sequence[int], vocab_size: int, name: str = "history") -> tuple[int, ...]:
     """``tokens`` as a tuple of ints in ``[0, vocab_size)``, or a clear error naming ``name``."""
-    if isinstance(tokens, (str, bytes)):
-        raise TypeError(f"{name} must be a sequence of token indices, got a {type(tokens).__name__}")
-    try:
-        out = tuple(int(t) for t in tokens)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a sequence of integer token indices, got {tokens!r}") from None
-    for t, raw in zip(out, tokens):
-        if isinstance(raw, (float, np.floating)) and raw != t:
-            raise TypeError(f"{name} holds a non-integer token {raw!r}")
-    bad = [t for t in out if not 0 <= t < vocab_size]
-    if bad:
-        raise ValueError(f"{name} holds tokens outside the vocabulary [0, {vocab_size}): {bad[:5]}")
-    return out
+    if isinstance(tokens, (str, bytes)) or not isinstance(tokens, (Sequence, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of token indices, got {type(tokens).__name__}")
+    return tuple(validate.integer(t, f"{name}[{i}]", low=0, high=vocab_size, high_open=True)
+                 for i, t in enumerate(tokens))
 
 
 def token_array(tokens: Sequence[int], vocab_size: int, name: str = "sequence") -> np.ndarray:
@@ -66,11 +59,7 @@ def token_array(tokens: Sequence[int], vocab_size: int, name: str = "sequence") 
 
 def check_distribution(p, vocab_size: int, name: str = "conditional") -> np.ndarray:
     """``p`` as a float64 vector of shape (V,), non-negative and summing to 1 within SUM_TOL."""
-    arr = np.asarray(p, dtype=np.float64)
-    if arr.shape != (vocab_size,):
-        raise ValueError(f"{name} must have shape ({vocab_size},), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds non-finite probabilities")
+    arr = validate.finite_array(p, name, shape=(vocab_size,))
     if arr.min() < 0:
         raise ValueError(f"{name} holds negative probabilities (min {arr.min():.3g})")
     total = arr.sum()
@@ -87,11 +76,7 @@ def _check_vocab(vocab: Sequence[str], eot: int) -> tuple[tuple[str, ...], int]:
         raise ValueError("vocab must not be empty")
     if len(set(vocab)) != len(vocab):
         raise ValueError("vocab holds duplicate token names")
-    if isinstance(eot, bool) or not isinstance(eot, (int, np.integer)):
-        raise TypeError(f"eot must be an int token index, got {type(eot).__name__}")
-    if not 0 <= int(eot) < len(vocab):
-        raise ValueError(f"eot must index the vocabulary [0, {len(vocab)}), got {eot}")
-    return vocab, int(eot)
+    return vocab, validate.integer(eot, "eot", low=0, high=len(vocab), high_open=True)
 
 
 # --------------------------------------------------------------------------- systems
@@ -144,12 +129,12 @@ class TableModel(GAISystem):
 
     def __init__(self, vocab: Sequence[str], eot: int, table):
         self.vocab, self.eot = _check_vocab(vocab, eot)
-        arr = np.asarray(table, dtype=np.float64)
+        arr = validate.finite_array(table, "table")
         V = len(self.vocab)
         if arr.ndim < 1 or any(s != V for s in arr.shape):
             raise ValueError(f"table must have shape (V,)*(k+1) with V={V}, got {arr.shape}")
-        if not np.all(np.isfinite(arr)) or arr.min() < 0:
-            raise ValueError("table holds negative or non-finite probabilities")
+        if arr.min() < 0:
+            raise ValueError("table holds negative probabilities")
         sums = arr.sum(axis=-1)
         if np.max(np.abs(sums - 1.0)) > SUM_TOL:
             raise ValueError(f"every row of table must sum to 1; worst row sums to "
@@ -194,12 +179,10 @@ class NGramModel(GAISystem):
 
     def __init__(self, vocab: Sequence[str], eot: int, order: int, discount: float = 0.75):
         self.vocab, self.eot = _check_vocab(vocab, eot)
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            raise ValueError(f"order must be an int >= 1, got {order!r}")
+        order = validate.integer(order, "order", low=1)
         if len(self.vocab) ** order >= 2**62:
             raise ValueError(f"order {order} is too large for a vocabulary of {len(self.vocab)} (keys overflow)")
-        if not 0 < discount < 1:
-            raise ValueError(f"discount must lie in (0, 1), got {discount}")
+        discount = validate.real(discount, "discount", low=0, high=1, low_open=True, high_open=True)
         self.order, self.discount = order, float(discount)
         self._tables: list | None = None
 
@@ -318,8 +301,7 @@ class WarpedModel(GAISystem):
     """
 
     def __init__(self, system: GAISystem, temperature: float = 1.0, top_k: int | None = None):
-        if not isinstance(system, GAISystem):
-            raise TypeError(f"system must be a GAISystem, got {type(system).__name__}")
+        _system(system)
         _check_warp(temperature, top_k)
         self.system, self.temperature, self.top_k = system, temperature, top_k
         self.vocab, self.eot = system.vocab, system.eot
@@ -331,7 +313,7 @@ class WarpedModel(GAISystem):
 
 def log_joint(system: GAISystem, history: Sequence[int], prompt: Sequence[int] = ()) -> float:
     """ln P_X(y_1 ... y_n) = sum_t ln p(y_t | X, y_<t)   (ch. 1, eq. hist-chain)."""
-    history = check_tokens(history, system.V, "history")
+    history = check_tokens(history, _system(system).V, "history")
     if system.eot in history[:-1]:
         raise ValueError("history continues after end-of-text")
     total = 0.0
@@ -351,8 +333,9 @@ def enumerate_histories(system: GAISystem, max_len: int, prompt: Sequence[int] =
     length exactly ``max_len`` partition the sample space, so the values sum to 1
     (ch. 1, eq. hist-norm).  Branches with probability <= ``min_prob`` are dropped.
     """
-    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 0:
-        raise ValueError(f"max_len must be an int >= 0, got {max_len!r}")
+    _system(system)
+    max_len = validate.integer(max_len, "max_len", low=0)
+    min_prob = validate.real(min_prob, "min_prob", low=0)
     prompt = check_tokens(prompt, system.V, "prompt")
     out: dict[tuple[int, ...], float] = {}
     frontier: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
@@ -375,11 +358,12 @@ def sample(system: GAISystem, n: int, seed: int, temperature: float = 1.0, top_k
 
     Each history stops at eot (included) or after ``max_len`` tokens.
     """
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be an int >= 0, got {n!r}")
-    _check_warp(temperature, top_k)
+    _system(system)
+    n = validate.integer(n, "n", low=0)
+    max_len = validate.integer(max_len, "max_len", low=0)
+    temperature, top_k = _check_warp(temperature, top_k)
     prompt = check_tokens(prompt, system.V, "prompt")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(validate.seed(seed))
     out = []
     for _ in range(n):
         hist: tuple[int, ...] = ()
@@ -390,16 +374,21 @@ def sample(system: GAISystem, n: int, seed: int, temperature: float = 1.0, top_k
     return out
 
 
-def _check_warp(temperature, top_k) -> None:
-    if not (isinstance(temperature, (int, float)) and temperature > 0):
-        raise ValueError(f"temperature must be > 0, got {temperature!r}")
-    if top_k is not None and not (isinstance(top_k, int) and top_k >= 1):
-        raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}")
+def _check_warp(temperature, top_k) -> tuple[float, int | None]:
+    temperature = validate.real(temperature, "temperature", low=0, low_open=True)
+    return temperature, None if top_k is None else validate.integer(top_k, "top_k", low=1)
+
+
+def _system(system) -> "GAISystem":
+    return validate.instance(system, "system", GAISystem, "a genphys.histories.GAISystem")
 
 
 def warp(p: np.ndarray, temperature: float = 1.0, top_k: int | None = None) -> np.ndarray:
     """p_i^(1/T) restricted to the k most probable tokens, renormalised."""
-    q = np.asarray(p, dtype=np.float64)
+    q = validate.finite_array(p, "p", ndim=1, empty=False)
+    if q.min() < 0:
+        raise ValueError(f"p must be non-negative, holds {q.min():.3g}")
+    temperature, top_k = _check_warp(temperature, top_k)
     if top_k is not None and top_k < len(q):
         cut = np.sort(q)[-top_k]
         q = np.where(q >= cut, q, 0.0)
@@ -422,7 +411,8 @@ def kolmogorov_error(system: GAISystem, max_len: int, prompt: Sequence[int] = ()
     (ch. 1, eq. hist-kolmogorov); a system whose conditionals do not sum to 1 fails.
     The conditionals are used raw (unvalidated) so that the check can fail.
     """
-    prompt = check_tokens(prompt, system.V, "prompt")
+    max_len = validate.integer(max_len, "max_len", low=0)
+    prompt = check_tokens(prompt, _system(system).V, "prompt")
     worst, frontier = 0.0, [((), 1.0)]
     while frontier:
         hist, prob = frontier.pop()
@@ -444,6 +434,7 @@ def coarse_graining_error(system: GAISystem, max_len: int, position: int, prompt
     system whose conditionals depend on anything but the history fails.
     Returns the largest discrepancy.
     """
+    position = validate.integer(position, "position", low=0)
     probs = enumerate_histories(system, max_len, prompt)
     fine: dict[tuple, float] = {}
     for h, p in probs.items():
@@ -476,6 +467,7 @@ def chi_square_test(system: GAISystem, n: int, seed: int, max_len: int, prompt: 
     """
     from scipy import stats
 
+    min_expected = validate.real(min_expected, "min_expected", low=0, low_open=True)
     exact = enumerate_histories(system, max_len, prompt)
     counts: dict[tuple[int, ...], int] = {}
     for h in sample(system, n, seed, max_len=max_len, prompt=prompt):
@@ -518,7 +510,7 @@ def occurs_before(first: int, second: int) -> Proposition:
 
 def class_operator(history: Sequence[int], vocab_size: int) -> list[np.ndarray]:
     """The classical class operator of a history: the time-ordered projectors |y_t><y_t| (ch. 1)."""
-    history = check_tokens(history, vocab_size, "history")
+    history = check_tokens(history, validate.integer(vocab_size, "vocab_size", low=1), "history")
     out = []
     for y in history:
         proj = np.zeros((vocab_size, vocab_size))
@@ -551,7 +543,10 @@ class Node:
 def history_tree(system: GAISystem, depth: int, prompt: Sequence[int] = (), top_k: int | None = None,
                  min_prob: float = 0.0) -> Node:
     """The tree of histories up to ``depth`` tokens; each node keeps its ``top_k`` likeliest children."""
-    prompt = check_tokens(prompt, system.V, "prompt")
+    depth = validate.integer(depth, "depth", low=0)
+    top_k = None if top_k is None else validate.integer(top_k, "top_k", low=1)
+    min_prob = validate.real(min_prob, "min_prob", low=0)
+    prompt = check_tokens(prompt, _system(system).V, "prompt")
     root = Node((), 1.0)
     stack = [root]
     while stack:

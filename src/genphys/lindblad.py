@@ -57,31 +57,15 @@ SIGMA_MINUS = np.array([[0, 0], [1, 0]], dtype=complex)
 
 # ----------------------------------------------------------------------------- validation
 
-def _complex_array(x, name: str, expected: str) -> np.ndarray:
-    """``x`` (dense or scipy.sparse) as a complex ndarray, or a TypeError naming ``name``."""
-    if scipy.sparse.issparse(x):
-        x = x.toarray()
-    try:
-        return np.asarray(x, dtype=complex)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be {expected}, got {type(x).__name__}") from err
-
-
 def as_operator(op, name: str = "operator", dim: int | None = None) -> np.ndarray:
     """``op`` as a finite complex square matrix (of size ``dim`` if given), or a clear error."""
-    arr = _complex_array(op, name, "a numeric square matrix")
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise ValueError(f"{name} must be a square matrix, got shape {arr.shape}")
-    if dim is not None and arr.shape[0] != dim:
-        raise ValueError(f"{name} must be {dim}x{dim} to match the Hilbert space, got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} has non-finite entries")
-    return arr
+    return validate.square_matrix(op, name, dim=dim)
 
 
 def check_hermitian(op, name: str = "H", atol: float = 1e-10) -> np.ndarray:
     """Return ``op`` if ``||op - op^dag||_max <= atol`` (a Hamiltonian); else ValueError with the size."""
     arr = as_operator(op, name)
+    atol = validate.real(atol, "atol", low=0)
     gap = float(np.max(np.abs(arr - arr.conj().T))) if arr.size else 0.0
     if gap > atol:
         raise ValueError(f"{name} is not Hermitian: max |{name} - {name}^dag| = {gap:.3g} > atol {atol:g}")
@@ -93,11 +77,10 @@ def check_density_matrix(rho, name: str = "rho", atol: float = 1e-8) -> np.ndarr
 
     A density matrix satisfies rho = rho^dag, rho >= 0, Tr rho = 1 (see the notation page).
     """
-    arr = _complex_array(rho, name, "a numeric array")
-    if arr.ndim not in (2, 3) or arr.shape[-1] != arr.shape[-2]:
-        raise ValueError(f"{name} must have shape (d, d) or (batch, d, d), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} has non-finite entries")
+    arr = validate.finite_array(rho, name, dtype=complex, ndim=(2, 3))
+    atol = validate.real(atol, "atol", low=0)
+    if arr.shape[-1] != arr.shape[-2] or arr.size == 0:
+        raise ValueError(f"{name} must have shape (d, d) or (batch, d, d) with d >= 1, got {arr.shape}")
     herm = float(np.max(np.abs(arr - np.swapaxes(arr, -1, -2).conj())))
     if herm > atol:
         raise ValueError(f"{name} is not Hermitian: max |{name} - {name}^dag| = {herm:.3g} > atol {atol:g}")
@@ -192,7 +175,8 @@ def adjoint_liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
 
 def apply_super(S, rho) -> np.ndarray:
     """S(rho) = unvec(S vec(rho)) for density matrices of shape (d, d) or (B, d, d)."""
-    v = vec(np.asarray(rho, dtype=complex))
+    rho = validate.finite_array(rho, "rho", dtype=complex, ndim=(2, 3))
+    v = vec(rho)
     flat = v.reshape(-1, v.shape[-1])
     return unvec(np.asarray((S @ flat.T).T).reshape(v.shape))
 
@@ -200,11 +184,7 @@ def apply_super(S, rho) -> np.ndarray:
 # ----------------------------------------------------------------------------- evolution
 
 def _check_times(times) -> np.ndarray:
-    t = np.asarray(times, dtype=float)
-    if t.ndim != 1 or t.size < 1:
-        raise ValueError(f"times must be a non-empty 1-D array, got shape {t.shape}")
-    if not np.all(np.isfinite(t)):
-        raise ValueError("times must be finite")
+    t = validate.finite_array(times, "times", ndim=1, empty=False)
     if t.size > 1 and np.any(np.diff(t) <= 0):
         raise ValueError("times must be strictly increasing")
     return t
@@ -382,7 +362,7 @@ def evolve_torch(L, rho0, times, *, device=None, dtype=None):
     dtype = dtype or torch.complex128
     if dtype not in (torch.complex64, torch.complex128):
         raise TypeError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
-    Lt = torch.as_tensor(L.toarray() if scipy.sparse.issparse(L) else L).to(device=device, dtype=dtype)
+    Lt = torch.as_tensor(validate.finite_array(L, "L", dtype=complex, ndim=(2, 3))).to(device=device, dtype=dtype)
     if Lt.ndim not in (2, 3) or Lt.shape[-1] != Lt.shape[-2]:
         raise ValueError(f"L must have shape (n, n) or (P, n, n), got {tuple(Lt.shape)}")
     d = superoperator_dim(Lt[0] if Lt.ndim == 3 else Lt, "L")
@@ -496,6 +476,7 @@ def spectrum(L, eps: float = 1e-9) -> Spectrum:
     """Liouvillian spectrum with each eigenvalue classified; ``eps`` is relative to max(1, ||L||_max)."""
     L = _as_liouvillian(L)
     Ld = L.toarray() if scipy.sparse.issparse(L) else L
+    eps = validate.real(eps, "eps", low=0)
     lam = np.linalg.eigvals(Ld)
     lam = lam[np.lexsort((lam.imag, -np.round(lam.real, 12)))]
     eps_abs = eps * max(1.0, _norm(Ld))
@@ -506,13 +487,21 @@ def spectrum(L, eps: float = 1e-9) -> Spectrum:
 
 def purity(rho) -> np.ndarray:
     """Tr rho^2, batched over leading axes (1 for pure states, 1/d for the maximally mixed state)."""
-    rho = np.asarray(rho)
+    rho = validate.finite_array(rho, "rho", dtype=complex)
+    if rho.ndim < 2 or rho.shape[-1] != rho.shape[-2]:
+        raise ValueError(f"rho must be a (batch of) square matrices, got shape {rho.shape}")
     return np.einsum("...ij,...ji->...", rho, rho).real
 
 
 def von_neumann_entropy(rho, base: float = 2.0) -> np.ndarray:
     """S(rho) = -Tr rho log rho (in bits by default), batched over leading axes."""
-    p = np.clip(np.linalg.eigvalsh(np.asarray(rho, dtype=complex)), 0.0, None)
+    rho = validate.finite_array(rho, "rho", dtype=complex)
+    if rho.ndim < 2 or rho.shape[-1] != rho.shape[-2]:
+        raise ValueError(f"rho must be a (batch of) square matrices, got shape {rho.shape}")
+    base = validate.real(base, "base", low=0, low_open=True)
+    if base == 1:
+        raise ValueError("base must not be 1")
+    p = np.clip(np.linalg.eigvalsh(rho), 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log(p), 0.0)
     return terms.sum(axis=-1) / np.log(base)
@@ -520,7 +509,7 @@ def von_neumann_entropy(rho, base: float = 2.0) -> np.ndarray:
 
 def bloch_vector(rho) -> np.ndarray:
     """(x, y, z) = (Tr rho sigma_x, Tr rho sigma_y, Tr rho sigma_z) of qubit states, shape (..., 3)."""
-    rho = np.asarray(rho, dtype=complex)
+    rho = validate.finite_array(rho, "rho", dtype=complex)
     if rho.shape[-2:] != (2, 2):
         raise ValueError(f"bloch_vector needs 2x2 density matrices, got shape {rho.shape}")
     return np.stack([np.einsum("...ij,ji->...", rho, s).real for s in (SIGMA_X, SIGMA_Y, SIGMA_Z)], axis=-1)
@@ -528,7 +517,7 @@ def bloch_vector(rho) -> np.ndarray:
 
 def pure_state(psi) -> np.ndarray:
     """|psi><psi| / <psi|psi> for a ket (d,) or a batch of kets (B, d)."""
-    psi = np.asarray(psi, dtype=complex)
+    psi = validate.finite_array(psi, "psi", dtype=complex, ndim=(1, 2), empty=False)
     norm2 = np.sum(np.abs(psi) ** 2, axis=-1)
     if np.any(norm2 <= 0):
         raise ValueError("psi must be a non-zero vector")
@@ -558,13 +547,20 @@ class JumpResult:
         """The jump records as token histories: the channel index of each jump, in time order."""
         return [tuple(k for _, k in rec) for rec in self.records]
 
+    def _expectations(self) -> np.ndarray:
+        if self.expect is None:
+            raise ValueError("no expectation values were recorded: pass e_ops to quantum_jumps")
+        return self.expect
+
     def expect_mean(self) -> np.ndarray:
         """Average over trajectories of each expectation value, shape (n_e, T)."""
-        return self.expect.mean(axis=0)
+        return self._expectations().mean(axis=0)
 
     def expect_sem(self) -> np.ndarray:
-        """Standard error of :meth:`expect_mean` (sample std / sqrt(n_traj)), shape (n_e, T)."""
-        return self.expect.std(axis=0, ddof=1) / np.sqrt(self.n_traj)
+        """Standard error of :meth:`expect_mean` (sample std / sqrt(n_traj)), shape (n_e, T); needs n_traj >= 2."""
+        if self.n_traj < 2:
+            raise ValueError("expect_sem needs at least 2 trajectories")
+        return self._expectations().std(axis=0, ddof=1) / np.sqrt(self.n_traj)
 
 
 class _NoJumpPropagator:
@@ -592,9 +588,18 @@ def no_jump_probability(H, c_ops, psi0, t: float) -> float:
     """P(no jump in [0, t]) = ||exp(-i H_eff t) psi0||^2 for a normalised psi0 (chapter 3, eq. ch3-nojump)."""
     H = check_hermitian(H)
     ops = check_jump_operators(c_ops, H.shape[0])
-    psi = np.asarray(psi0, dtype=complex)
-    psi = psi / np.linalg.norm(psi)
-    return float(np.linalg.norm(_NoJumpPropagator(H, ops).step(float(t)) @ psi) ** 2)
+    psi = _ket(psi0, H.shape[0])
+    t = validate.real(t, "t", low=0)
+    return float(np.linalg.norm(_NoJumpPropagator(H, ops).step(t) @ psi) ** 2)
+
+
+def _ket(psi0, d: int) -> np.ndarray:
+    """``psi0`` as a finite, non-zero ket of shape (d,), normalised."""
+    psi = validate.finite_array(psi0, "psi0", dtype=complex, shape=(d,))
+    norm = np.linalg.norm(psi)
+    if norm == 0:
+        raise ValueError("psi0 must be a non-zero vector")
+    return psi / norm
 
 
 def quantum_jumps(H, c_ops, psi0, times, n_traj: int, seed: int, e_ops: Sequence = (),
@@ -612,16 +617,14 @@ def quantum_jumps(H, c_ops, psi0, times, n_traj: int, seed: int, e_ops: Sequence
     ops = check_jump_operators(c_ops, d)
     if not ops:
         raise ValueError("quantum_jumps needs at least one jump operator in c_ops")
-    if isinstance(n_traj, bool) or not isinstance(n_traj, (int, np.integer)) or n_traj < 1:
-        raise ValueError(f"n_traj must be a positive int, got {n_traj!r}")
-    psi0 = np.asarray(psi0, dtype=complex)
-    if psi0.shape != (d,) or np.linalg.norm(psi0) == 0:
-        raise ValueError(f"psi0 must be a non-zero ket of shape ({d},), got shape {psi0.shape}")
+    n_traj = validate.integer(n_traj, "n_traj", low=1)
+    bisection_steps = validate.integer(bisection_steps, "bisection_steps", low=1)
+    psi0 = _ket(psi0, d)
     t = _check_times(times)
     if not is_uniform(t):
         raise ValueError("quantum_jumps needs a uniform time grid")
     E = np.stack([as_operator(e, f"e_ops[{k}]", d) for k, e in enumerate(e_ops)]) if len(e_ops) else None
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(validate.seed(seed))
     prop = _NoJumpPropagator(H, ops)
     C = np.stack(ops)
     psi = np.tile(psi0 / np.linalg.norm(psi0), (n_traj, 1))
@@ -696,19 +699,11 @@ class OpenSystem:
 
 
 def _rate(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite rate >= 0, got {value}")
-    return float(value)
+    return validate.real(value, name, low=0)
 
 
 def _real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return float(value)
+    return validate.real(value, name)
 
 
 def _thermal_pair(lower: np.ndarray, gamma: float, n_thermal: float) -> tuple[np.ndarray, ...]:
@@ -744,8 +739,7 @@ def driven_damped_qubit(rabi: float, gamma: float, detuning: float = 0.0, gamma_
 
 def destroy(n_levels: int) -> np.ndarray:
     """Annihilation operator a|n> = sqrt(n)|n-1> on the Fock space truncated to n_levels."""
-    if isinstance(n_levels, bool) or not isinstance(n_levels, (int, np.integer)) or n_levels < 2:
-        raise ValueError(f"n_levels must be an int >= 2, got {n_levels!r}")
+    n_levels = validate.integer(n_levels, "n_levels", low=2)
     return np.diag(np.sqrt(np.arange(1, n_levels)), 1).astype(complex)
 
 
@@ -771,8 +765,7 @@ def spin_chain(n_sites: int, coupling: float = 1.0, field: float = 1.0, gamma: f
                gamma_phi: float = 0.0) -> OpenSystem:
     """Open XX chain: H = sum_j field sigma_z^j / 2 + (coupling/2) sum_j (sx^j sx^{j+1} + sy^j sy^{j+1}),
     each site damped by sqrt(gamma) sigma_-^j (and dephased by sqrt(gamma_phi/2) sigma_z^j)."""
-    if isinstance(n_sites, bool) or not isinstance(n_sites, (int, np.integer)) or not 1 <= n_sites <= 8:
-        raise ValueError(f"n_sites must be an int in 1..8 (dimension 2^n_sites), got {n_sites!r}")
+    n_sites = validate.integer(n_sites, "n_sites", low=1, high=8)
     coupling, field = _real(coupling, "coupling"), _real(field, "field")
     gamma, gamma_phi = _rate(gamma, "gamma"), _rate(gamma_phi, "gamma_phi")
     ops = {name: [_site_operator(s, j, n_sites) for j in range(n_sites)]

@@ -659,18 +659,6 @@ ALPHABET = "".join(sorted(set(
     " !\"',-.?" + "abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
 
 
-def _check_count(n, name: str = "n") -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"{name} must be an int >= 0, got {n!r}")
-    return n
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    return seed
-
-
 def generate(rng: random.Random, keep: dict | None = None, program=None) -> tuple[str, float]:
     """One story drawn with ``rng`` and the natural-log probability of the derivation that wrote it.
 
@@ -684,7 +672,7 @@ def generate(rng: random.Random, keep: dict | None = None, program=None) -> tupl
 
 def stream_with_log_prob(seed: int, keep: dict | None = None) -> Iterator[tuple[str, float]]:
     """Unlimited (story, derivation log-probability) pairs, deterministic per ``seed``."""
-    rng = random.Random(_check_seed(seed))
+    rng = random.Random(validate.seed(seed))
     while True:
         yield generate(rng, keep)
 
@@ -698,19 +686,18 @@ def stream(seed: int) -> Iterator[str]:
 def sample(n: int, seed: int) -> list[str]:
     """The first ``n`` stories of :func:`stream` (``seed``)."""
     it = stream(seed)
-    return [next(it) for _ in range(_check_count(n))]
+    return [next(it) for _ in range(validate.integer(n, "n", low=0))]
 
 
 def sample_with_log_prob(n: int, seed: int, keep: dict | None = None) -> list[tuple[str, float]]:
     """The first ``n`` (story, derivation log-probability) pairs of :func:`stream_with_log_prob`."""
     it = stream_with_log_prob(seed, keep)
-    return [next(it) for _ in range(_check_count(n))]
+    return [next(it) for _ in range(validate.integer(n, "n", low=0))]
 
 
 def _explore(text: str, prefix: bool, keep: dict | None, program=None):
     """Depth-first search over all derivations consistent with ``text`` (module docstring)."""
-    if not isinstance(text, str):
-        raise TypeError(f"story must be a str, got {type(text).__name__}")
+    validate.text(text, "story")
     stack: list[list[int]] = [[]]
     complete: list[float] = []
     records: list[tuple[str | None, float]] = []
@@ -779,8 +766,8 @@ def enumerate_stories(keep: dict, max_derivations: int = 200_000,
     tuple of indices; key ``"*"`` for the rest, default 1); the probability of
     a text sums all its derivations.
     """
-    if not isinstance(keep, dict):
-        raise TypeError("keep must be a dict of pick name -> number of options kept")
+    validate.instance(keep, "keep", dict, "a dict of pick name -> number of options kept")
+    max_derivations = validate.integer(max_derivations, "max_derivations", low=1)
     stack: list[list[int]] = [[]]
     texts: dict[str, list[float]] = {}
     count = 0
@@ -797,7 +784,7 @@ def enumerate_stories(keep: dict, max_derivations: int = 200_000,
 
 def n_bytes(story: str) -> int:
     """UTF-8 bytes of a story (the unit of bits per byte)."""
-    return len(story.encode("utf-8"))
+    return len(validate.text(story, "story").encode("utf-8"))
 
 
 def entropy_bits_per_byte(n: int, seed: int, stories: Sequence[str] | None = None) -> dict:
@@ -808,12 +795,11 @@ def entropy_bits_per_byte(n: int, seed: int, stories: Sequence[str] | None = Non
     Var(H) ~ Var(a_i - H b_i) / (n mean(b)^2) with a_i = -log2 P(s_i), b_i = bytes(s_i).
     Separators are excluded; each story's probability includes its ending.
     """
+    n = validate.integer(n, "n", low=2)
     if stories is None:
         stories = sample(n, seed)
-    elif len(stories) != n:
-        raise ValueError(f"got {len(stories)} stories for n={n}")
-    if n < 2:
-        raise ValueError("entropy_bits_per_byte needs n >= 2 stories")
+    elif isinstance(stories, str) or len(stories) != n:
+        raise ValueError(f"stories must be a list of n = {n} stories")
     a = [-log_prob(s) / LN2 for s in stories]
     b = [n_bytes(s) for s in stories]
     rate = math.fsum(a) / sum(b)
@@ -827,7 +813,7 @@ def entropy_bits_per_byte(n: int, seed: int, stories: Sequence[str] | None = Non
 
 def to_bytes(story: str) -> list[int]:
     """A story as a list of byte values (the tokens of the n-gram ladder)."""
-    return list(story.encode("utf-8"))
+    return list(validate.text(story, "story").encode("utf-8"))
 
 
 #: Token names of byte-level models: byte 0 (never in a story) is the end of a story.
@@ -836,6 +822,8 @@ BYTE_VOCAB = (EOT,) + tuple(f"\\x{i:02x}" for i in range(1, 256))
 
 def byte_ngram(order: int, train: Sequence[str], discount: float = 0.75) -> NGramModel:
     """A byte-level :class:`~genphys.histories.NGramModel` of ``order`` counted on the stories ``train``."""
+    if isinstance(train, str):
+        raise TypeError("train must be a list of stories, not one str")
     return NGramModel(BYTE_VOCAB, 0, order, discount).fit([to_bytes(s) for s in train])
 
 
@@ -849,6 +837,8 @@ def ngram_ladder(orders: Sequence[int] = (1, 2, 3, 4, 5), n_train: int = 2000, n
     divided by the stories' bytes (the same unit as :func:`entropy_bits_per_byte`,
     whose value on the same test stories is returned as ``exact``).
     """
+    validate.integer(n_train, "n_train", low=1)
+    validate.integer(n_test, "n_test", low=2)
     train = sample(n_train, train_seed)
     test_text = sample(n_test, test_seed)
     test = [to_bytes(s) for s in test_text]
@@ -910,7 +900,7 @@ def write_corpus(path, n: int, seed: int) -> dict:
     path = Path(validate.instance(path, "path", (str, Path), "a file path"))
     count, size = 0, 0
     with files.atomic_open(path, "w") as f:
-        for story in sample(_check_count(n), seed):
+        for story in sample(validate.integer(n, "n", low=0), seed):
             f.write(story + "\n" + SEPARATOR + "\n")
             count, size = count + 1, size + n_bytes(story)
     return {"path": str(path), "stories": count, "bytes": size}

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from genphys import validate
+
 KINDS = ("dissipative", "hamiltonian", "no_context", "transformer")
 RECURRENT = ("dissipative", "hamiltonian", "no_context")
 
@@ -46,11 +48,9 @@ class ModelConfig:
 
     def __post_init__(self):
         for name in ("vocab_size", "d_model", "n_layers", "n_modes", "n_heads", "d_feature", "chunk"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ModelConfig.{name} must be a positive int, got {value!r}")
-        if self.mlp_hidden is not None and (not isinstance(self.mlp_hidden, int) or self.mlp_hidden < 1):
-            raise ValueError(f"ModelConfig.mlp_hidden must be a positive int or None, got {self.mlp_hidden!r}")
+            object.__setattr__(self, name, validate.integer(getattr(self, name), f"ModelConfig.{name}", low=1))
+        if self.mlp_hidden is not None:
+            object.__setattr__(self, "mlp_hidden", validate.integer(self.mlp_hidden, "ModelConfig.mlp_hidden", low=1))
         if self.d_model % self.n_heads or self.n_modes % self.n_heads:
             raise ValueError(f"n_heads={self.n_heads} must divide d_model={self.d_model} and n_modes={self.n_modes}")
         if (self.d_model // self.n_heads) % 2:
@@ -476,8 +476,7 @@ def build_model(kind: str, cfg: ModelConfig) -> LM:
     """The model of family ``kind`` with configuration ``cfg``."""
     if kind not in _CLASSES:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if not isinstance(cfg, ModelConfig):
-        raise TypeError(f"cfg must be a ModelConfig, got {type(cfg).__name__}")
+    validate.instance(cfg, "cfg", ModelConfig, "a ModelConfig")
     return _CLASSES[kind](cfg)
 
 

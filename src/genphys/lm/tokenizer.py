@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
+from genphys import validate
 from genphys.histories import EOT
 
 FILE = "tokenizer.json"
@@ -28,15 +29,20 @@ class Tokenizer:
         return self.hf.get_vocab_size()
 
     def encode(self, text: str) -> list[int]:
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        validate.text(text, "text")
         return self.hf.encode(text, add_special_tokens=False).ids
 
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
+        texts = list(texts) if not isinstance(texts, str) else None
+        if texts is None or not all(isinstance(t, str) for t in texts):
+            raise TypeError("texts must be a list of str")
         return [e.ids for e in self.hf.encode_batch(list(texts), add_special_tokens=False)]
 
     def decode(self, ids) -> str:
-        return self.hf.decode(list(map(int, ids)), skip_special_tokens=False)
+        if isinstance(ids, (str, bytes)):
+            raise TypeError("ids must be a sequence of token ids")
+        ids = [validate.integer(i, "ids[i]", low=0, high=self.vocab_size, high_open=True) for i in ids]
+        return self.hf.decode(ids, skip_special_tokens=False)
 
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / FILE
@@ -58,8 +64,9 @@ def train(texts: Iterable[str], vocab_size: int) -> Tokenizer:
     """Train a byte-level BPE with ``vocab_size`` tokens (256 bytes + EOT + merges) on ``texts``."""
     from tokenizers import Tokenizer as HFTokenizer, decoders, models, pre_tokenizers, trainers
 
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 258:
-        raise ValueError(f"vocab_size must be an int >= 258 (256 bytes, EOT, one merge), got {vocab_size!r}")
+    vocab_size = validate.integer(vocab_size, "vocab_size (256 bytes, EOT and at least one merge)", low=258)
+    if isinstance(texts, str):
+        raise TypeError("texts must be an iterable of stories, not one str")
     hf = HFTokenizer(models.BPE())
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     hf.decoder = decoders.ByteLevel()
