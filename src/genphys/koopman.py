@@ -31,7 +31,7 @@ import scipy.linalg
 from genphys import validate
 from genphys.spectral import classify_modes
 
-__all__ = ["propagator", "DMDResult", "dmd", "edmd", "dmd_control", "ControlResult", "hankel", "monomials",
+__all__ = ["propagator", "continuous_time", "DMDResult", "dmd", "edmd", "dmd_control", "ControlResult", "hankel", "monomials",
            "Monomials", "SlowManifold", "slow_manifold", "classify_modes"]
 
 
@@ -47,6 +47,13 @@ def propagator(generator, t) -> np.ndarray:
         K = validate.square_matrix(K, "generator")
         out = np.stack([scipy.linalg.expm(s * K) for s in ts])
     return out[0] if times.ndim == 0 else out
+
+
+def continuous_time(eigs, dt: float) -> np.ndarray:
+    """lambda = log(mu) / dt: continuous-time eigenvalues of one-step multipliers mu (principal branch)."""
+    mu = validate.finite_array(eigs, "eigs", dtype=complex)
+    with np.errstate(divide="ignore"):
+        return np.log(mu) / validate.real(dt, "dt", low=0, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,7 @@ class DMDResult:
     @property
     def continuous_eigs(self) -> np.ndarray:
         """lambda_k = log(mu_k) / dt (principal branch): rates Re lambda_k, frequencies Im lambda_k."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.eigs.astype(complex)) / self.dt
+        return continuous_time(self.eigs, self.dt)
 
     def reconstruct(self, n_steps: int) -> np.ndarray:
         """Snapshots 0 .. n_steps - 1 predicted by the modes: sum_k modes_k mu_k^j b_k."""
@@ -155,9 +161,8 @@ class ControlResult:
 
     @property
     def continuous_eigs(self) -> np.ndarray:
-        """log(eigs) / dt."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.eigs.astype(complex)) / self.dt
+        """lambda_k = log(mu_k) / dt of the eigenvalues of A."""
+        return continuous_time(self.eigs, self.dt)
 
 
 def dmd_control(X, Y, U, rank: int | None = None, dt: float = 1.0) -> ControlResult:

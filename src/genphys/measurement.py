@@ -1,0 +1,130 @@
+"""Measurement theory: Gaussian updates and the Kalman filter (chapter 5).
+
+A Gaussian prior N(m, P) on a state x and a Gaussian observation y = W x + v, v ~ N(0, R),
+give a Gaussian posterior whose **precisions add** (the information form of Bayes' rule):
+
+    P_post^-1 = P^-1 + W^H R^-1 W,    P_post^-1 m_post = P^-1 m + W^H R^-1 y.
+
+Iterated along a linear dynamics this is the Kalman filter (Kalman 1960).  Real data use real
+Gaussians; complex data use circularly symmetric complex Gaussians, whose density is
+pi^-n det(S)^-1 exp(-e^H S^-1 e) - the convention of chapter 7's complex modes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from genphys import validate
+
+__all__ = ["gaussian_update", "KalmanResult", "kalman_filter", "steady_state_gain"]
+
+
+def gaussian_update(mean, precision, W, v, sigma2) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior (mean, precision) after observing ``v = W x + noise``, noise covariance ``sigma2``.
+
+    Information form: precisions add, Lambda' = Lambda + W^H R^-1 W, and the information vectors
+    add, Lambda' m' = Lambda m + W^H R^-1 v.  ``sigma2`` is a positive number (R = sigma2 I) or a matrix R.
+    """
+    mean = validate.finite_array(mean, "mean", dtype=complex, ndim=1)
+    n = mean.size
+    precision = validate.square_matrix(precision, "precision", dim=n)
+    W = validate.finite_array(W, "W", dtype=complex, ndim=2, shape=(None, n))
+    v = validate.finite_array(v, "v", dtype=complex, shape=(W.shape[0],))
+    R = _noise(sigma2, W.shape[0])
+    Rinv_W = np.linalg.solve(R, W)
+    new_precision = precision + W.conj().T @ Rinv_W
+    info = precision @ mean + W.conj().T @ np.linalg.solve(R, v)
+    return np.linalg.solve(new_precision, info), new_precision
+
+
+def _noise(sigma2, p: int) -> np.ndarray:
+    if np.ndim(sigma2) == 0:
+        return validate.real(sigma2, "sigma2", low=0, low_open=True) * np.eye(p)
+    R = validate.square_matrix(sigma2, "sigma2", dim=p)
+    if np.linalg.eigvalsh(0.5 * (R + R.conj().T))[0] <= 0:
+        raise ValueError("sigma2 must be positive definite")
+    return R
+
+
+@dataclass(frozen=True)
+class KalmanResult:
+    """Filtered and predicted moments of :func:`kalman_filter`, its gains and the evidence."""
+
+    means: np.ndarray                  # (T, n)   m_t = E[x_t | y_1..t]
+    covariances: np.ndarray            # (T, n, n) P_t
+    predicted_means: np.ndarray        # (T, n)   m_{t|t-1}
+    predicted_covariances: np.ndarray  # (T, n, n) P_{t|t-1}
+    gains: np.ndarray                  # (T, n, p) K_t
+    log_likelihood: float              # sum_t ln N(y_t; H m_{t|t-1}, S_t)
+
+
+def _gaussian_logpdf(e: np.ndarray, S: np.ndarray, complex_: bool) -> float:
+    """ln N(e; 0, S): real, or circularly symmetric complex."""
+    sign, logdet = np.linalg.slogdet(S)
+    quad = float(np.real(e.conj() @ np.linalg.solve(S, e)))
+    if complex_:
+        return float(-e.size * np.log(np.pi) - logdet.real - quad)
+    return float(-0.5 * (e.size * np.log(2 * np.pi) + logdet.real + quad))
+
+
+def kalman_filter(y, F, Q, R, *, H=None, u=None, m0=None, P0=None) -> KalmanResult:
+    """The Kalman filter of x_t = F x_{t-1} + u_t + w_t, y_t = H x_t + v_t (chapter 7's layer is one step, eq. ch7-filter).
+
+    w_t ~ N(0, Q), v_t ~ N(0, R), t = 1..T, x_0 ~ N(m0, P0).  ``y``: (T, p); ``F``, ``Q``: (n, n);
+    ``R``: (p, p); ``H``: (p, n), default the identity; ``u``: (T, n), default 0; ``m0``: (n,),
+    default 0; ``P0``: (n, n), default Q.  Complex inputs use circular complex Gaussians.
+    Each step: predict m = F m + u, P = F P F^H + Q; update with gain K = P H^H S^-1,
+    S = H P H^H + R (the covariance update in Joseph form, which keeps P Hermitian and positive).
+    """
+    complex_ = any(np.iscomplexobj(np.asarray(a)) for a in (y, F, H, u, m0) if a is not None)
+    y = validate.finite_array(y, "y", dtype=complex, ndim=2, empty=False)
+    T, p = y.shape
+    F = validate.square_matrix(F, "F")
+    n = F.shape[0]
+    Q = validate.square_matrix(Q, "Q", dim=n)
+    R = validate.square_matrix(R, "R", dim=p)
+    H = np.eye(n) if H is None else validate.finite_array(H, "H", dtype=complex, shape=(p, n))
+    if H.shape != (p, n):
+        raise ValueError(f"H must be ({p}, {n}); with H omitted y needs n = {n} columns, got {p}")
+    u = np.zeros((T, n)) if u is None else validate.finite_array(u, "u", dtype=complex, shape=(T, n))
+    m = np.zeros(n) if m0 is None else validate.finite_array(m0, "m0", dtype=complex, shape=(n,))
+    P = Q.copy() if P0 is None else validate.square_matrix(P0, "P0", dim=n)
+    out = {k: [] for k in ("means", "covariances", "predicted_means", "predicted_covariances", "gains")}
+    loglik, I = 0.0, np.eye(n)
+    for t in range(T):
+        m = F @ m + u[t]
+        P = F @ P @ F.conj().T + Q
+        out["predicted_means"].append(m)
+        out["predicted_covariances"].append(P)
+        S = H @ P @ H.conj().T + R
+        e = y[t] - H @ m
+        loglik += _gaussian_logpdf(e, S, complex_)
+        K = np.linalg.solve(S.T, (P @ H.conj().T).T).T
+        m = m + K @ e
+        P = (I - K @ H) @ P @ (I - K @ H).conj().T + K @ R @ K.conj().T
+        out["means"].append(m)
+        out["covariances"].append(P)
+        out["gains"].append(K)
+    arrays = {k: np.array(v) for k, v in out.items()}
+    if not complex_:
+        arrays = {k: v.real for k, v in arrays.items()}
+    return KalmanResult(**arrays, log_likelihood=float(loglik))
+
+
+def steady_state_gain(r: float, q: float, sigma2: float) -> float:
+    """The stationary gain g = P / (P + sigma2) of the scalar filter x_t = e^r x_{t-1} + w, y_t = x_t + v.
+
+    P (the predicted variance) solves the discrete algebraic Riccati equation
+    P = e^{2r} P sigma2 / (P + sigma2) + q (scipy's ``solve_discrete_are``); it exists for every r
+    when q > 0 (the pair is observable), growth modes (r > 0) included.
+    """
+    r = validate.real(r, "r")
+    q = validate.real(q, "q", low=0, low_open=True)
+    sigma2 = validate.real(sigma2, "sigma2", low=0, low_open=True)
+    a = np.exp(r)
+    P = float(scipy.linalg.solve_discrete_are(np.array([[a]]), np.array([[1.0]]), np.array([[q]]),
+                                              np.array([[sigma2]]))[0, 0])
+    return P / (P + sigma2)
