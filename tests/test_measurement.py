@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.integrate
 import scipy.stats
 
 from genphys import measurement
@@ -107,3 +108,105 @@ def test_steady_state_gain_is_the_limit_of_the_filter():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- pointers and weak values
+
+SZ = np.diag([1.0, -1.0])
+
+
+def spin(theta):
+    return np.array([np.cos(theta), np.sin(theta)])
+
+
+def test_pointer_kraus_operators_are_complete():
+    rng = np.random.default_rng(4)
+    G = rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3))
+    A = G + G.conj().T
+    total, _ = scipy.integrate.quad_vec(lambda q: (lambda M: M.conj().T @ M)(measurement.pointer_kraus(A, 0.7, q)),
+                                        -40, 40, epsabs=1e-14, epsrel=1e-14)
+    assert np.abs(total - np.eye(3)).max() < 1e-12
+
+
+def test_weak_value_leaves_the_spectrum():
+    a, b = np.pi / 4, -np.pi / 4 + 0.1
+    w = measurement.weak_value(SZ, spin(a), spin(b))
+    assert abs(w - np.cos(a + b) / np.cos(a - b)) < 1e-12 and abs(w.real) > 1
+    assert round(w.real, 4) == 9.9666
+
+
+def test_postselected_pointer_mean_is_exact_and_has_both_limits():
+    a, b = np.pi / 4, -np.pi / 4 + 0.1
+    pre, post = spin(a), spin(b)
+    for sigma in (0.3, 2.0):
+        amplitude = lambda q: post.conj() @ measurement.pointer_kraus(SZ, sigma, q) @ pre
+        Z = scipy.integrate.quad(lambda q: abs(amplitude(q)) ** 2, -60, 60, epsabs=1e-15, limit=400)[0]
+        mean = scipy.integrate.quad(lambda q: q * abs(amplitude(q)) ** 2, -60, 60, epsabs=1e-15, limit=400)[0] / Z
+        assert abs(measurement.postselected_pointer_mean(SZ, pre, post, sigma) - mean) < 1e-9
+    w = measurement.weak_value(SZ, pre, post).real
+    far = [abs(measurement.postselected_pointer_mean(SZ, pre, post, s) - w) for s in (10.0, 100.0, 1000.0)]
+    assert far[0] > far[1] > far[2] and far[2] < 1e-3
+    c = np.abs(post * pre) ** 2                                   # |<post|a><a|pre>|^2
+    average = (c * np.diag(SZ)).sum() / c.sum()
+    assert abs(measurement.postselected_pointer_mean(SZ, pre, post, 0.05) - average) < 1e-9
+
+
+def test_gaussian_gram_is_positive_and_the_box_kernels_is_not():
+    X = np.random.default_rng(5).normal(size=(40, 2))
+    assert np.linalg.eigvalsh(measurement.gaussian_kernel(X, X, 0.8))[0] >= -1e-12
+    points = np.array([0.0, 0.6, 1.2])
+    box = (np.abs(points[:, None] - points[None, :]) < 1).astype(float)
+    assert np.linalg.eigvalsh(box)[0] < -0.4                      # 1 - sqrt(2): not a valid kernel
+
+
+def test_random_fourier_features_reproduce_the_gaussian_kernel():
+    X = np.random.default_rng(6).normal(size=(25, 3))
+    exact = measurement.gaussian_kernel(X, X, 1.3)
+    for M in (500, 5000):
+        errors = [np.abs((lambda Z: Z @ Z.T)(measurement.random_fourier_features(X, M, 1.3, seed)) - exact).max()
+                  for seed in range(3)]
+        assert max(errors) < 3 / np.sqrt(M) * np.sqrt(2 * np.log(25 * 25))   # 3 sigma, union over the entries
+    assert np.mean(errors) < 3 / np.sqrt(5000)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: measurement.pointer_kraus([[1.0, 2.0], [0.0, 1.0]], 1.0, 0.0), ValueError, "Hermitian"),
+    (lambda: measurement.pointer_kraus(SZ, 0.0, 0.0), ValueError, "sigma"),
+    (lambda: measurement.weak_value(SZ, spin(0), spin(np.pi / 2)), ValueError, "orthogonal"),
+    (lambda: measurement.weak_value(SZ, [np.nan, 1], spin(0)), ValueError, "pre"),
+    (lambda: measurement.postselected_pointer_mean(SZ, spin(0), spin(0.1), -1.0), ValueError, "sigma"),
+    (lambda: measurement.random_fourier_features(np.ones((3, 2)), 0, 1.0, 0), ValueError, "n_features"),
+    (lambda: measurement.gaussian_kernel(np.ones((3, 2)), np.ones((3, 3)), 1.0), ValueError, "Y"),
+])
+def test_pointer_and_kernel_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_the_seeds_weak_measurement_expansion_misses_a_term_of_order_sigma_minus_two():
+    """Wang's eq. 25, psi + (q - <A>)/(2 sigma^2) (A - <A>) psi + O(sigma^-4), against the exact M_q psi.
+
+    Expanding M_q ~ exp((2 q A - A^2) / (4 sigma^2)) gives the first-order state
+    psi + q/(2 sigma^2) (A - <A>) psi - (A^2 - <A^2>)/(4 sigma^2) psi: eq. 25 replaces the last term by
+    -<A>/(2 sigma^2) (A - <A>) psi, which differs at order sigma^-2 unless psi is an eigenstate of A.
+    """
+    A = np.diag([1.0, -1.0, 0.5])
+    q, sigmas = 0.7, np.array([10.0, 30.0, 100.0, 300.0])
+
+    def remainders(psi):
+        psi = psi / np.linalg.norm(psi)
+        mean, mean2 = psi @ A @ psi, psi @ A @ A @ psi
+        out = {"eq25": [], "first_order": []}
+        for s in sigmas:
+            exact = measurement.pointer_kraus(A, s, q) @ psi
+            exact /= np.linalg.norm(exact)
+            seed = psi + (q - mean) / (2 * s**2) * (A @ psi - mean * psi)
+            full = psi + q / (2 * s**2) * (A @ psi - mean * psi) - (A @ A @ psi - mean2 * psi) / (4 * s**2)
+            out["eq25"].append(np.linalg.norm(exact - seed / np.linalg.norm(seed)))
+            out["first_order"].append(np.linalg.norm(exact - full / np.linalg.norm(full)))
+        return {k: -np.polyfit(np.log(sigmas), np.log(np.maximum(v, 1e-300)), 1)[0] for k, v in out.items()}, out
+
+    orders, _ = remainders(np.array([0.6, 0.5, 0.62]))
+    assert abs(orders["eq25"] - 2) < 0.05 and abs(orders["first_order"] - 4) < 0.1
+    _, eigen = remainders(np.array([0.0, 1.0, 0.0]))
+    assert max(eigen["eq25"]) < 1e-15                              # exact for an eigenstate

@@ -1,6 +1,6 @@
 """Measurement theory: Gaussian updates and the Kalman filter (chapter 5).
 
-A Gaussian prior N(m, P) on a state x and a Gaussian observation y = W x + v, v ~ N(0, R),
+Two languages for one measurement.  Classically, a Gaussian prior N(m, P) on a state x and a Gaussian observation y = W x + v, v ~ N(0, R),
 give a Gaussian posterior whose **precisions add** (the information form of Bayes' rule):
 
     P_post^-1 = P^-1 + W^H R^-1 W,    P_post^-1 m_post = P^-1 m + W^H R^-1 y.
@@ -8,6 +8,13 @@ give a Gaussian posterior whose **precisions add** (the information form of Baye
 Iterated along a linear dynamics this is the Kalman filter (Kalman 1960).  Real data use real
 Gaussians; complex data use circularly symmetric complex Gaussians, whose density is
 pi^-n det(S)^-1 exp(-e^H S^-1 e) - the convention of chapter 7's complex modes.
+
+Quantum mechanically, an observable A is measured by coupling it to a pointer with a Gaussian
+wavefunction of width sigma; reading the pointer at q applies the Kraus operator
+M_q = phi_sigma(q - A) (von Neumann 1932), weak when sigma is large against the spread of A, with
+weak values (Aharonov, Albert and Vaidman 1988) when the system is post-selected.  The Gaussian
+kernel exp(-|d|^2 / 2 s^2) and its random Fourier features (Rahimi and Recht 2007) are the
+maximum-entropy reading of the same action.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ import scipy.linalg
 
 from genphys import validate
 
-__all__ = ["gaussian_update", "KalmanResult", "kalman_filter", "steady_state_gain"]
+__all__ = ["gaussian_update", "KalmanResult", "kalman_filter", "steady_state_gain", "pointer_wavefunction",
+           "pointer_kraus", "weak_value", "postselected_pointer_mean", "gaussian_kernel", "random_fourier_features"]
 
 
 def gaussian_update(mean, precision, W, v, sigma2) -> tuple[np.ndarray, np.ndarray]:
@@ -128,3 +136,92 @@ def steady_state_gain(r: float, q: float, sigma2: float) -> float:
     P = float(scipy.linalg.solve_discrete_are(np.array([[a]]), np.array([[1.0]]), np.array([[q]]),
                                               np.array([[sigma2]]))[0, 0])
     return P / (P + sigma2)
+
+
+# ----------------------------------------------------------------------------- Gaussian pointers
+
+def _hermitian(A, name: str = "A") -> np.ndarray:
+    A = validate.square_matrix(A, name)
+    validate.within_tolerance(float(np.abs(A - A.conj().T).max()), 1e-10, f"{name} must be Hermitian")
+    return A
+
+
+def pointer_wavefunction(q, sigma: float) -> np.ndarray:
+    """phi(q) = (2 pi sigma^2)^{-1/4} exp(-q^2 / (4 sigma^2)): |phi|^2 is N(0, sigma^2)."""
+    q = validate.finite_array(q, "q")
+    sigma = validate.real(sigma, "sigma", low=0, low_open=True)
+    return (2 * np.pi * sigma**2) ** -0.25 * np.exp(-(q**2) / (4 * sigma**2))
+
+
+def pointer_kraus(A, sigma: float, q: float) -> np.ndarray:
+    """M_q = phi(q - A) = sum_a phi(q - a) |a><a|: the pointer read at q after the coupling exp(-i A p).
+
+    The operators are complete, int M_q^dag M_q dq = I, so {M_q} is a quantum instrument.
+    """
+    A = _hermitian(A)
+    q = validate.real(q, "q")
+    a, V = np.linalg.eigh(A)
+    return (V * pointer_wavefunction(q - a, sigma)) @ V.conj().T
+
+
+def _state(psi, name: str, d: int) -> np.ndarray:
+    psi = validate.finite_array(psi, name, dtype=complex, shape=(d,))
+    norm = np.linalg.norm(psi)
+    if norm == 0:
+        raise ValueError(f"{name} must be a non-zero vector")
+    return psi / norm
+
+
+def weak_value(A, pre, post) -> complex:
+    """A_w = <post|A|pre> / <post|pre> (Aharonov, Albert and Vaidman 1988); may lie outside A's spectrum."""
+    A = _hermitian(A)
+    pre, post = _state(pre, "pre", A.shape[0]), _state(post, "post", A.shape[0])
+    overlap = post.conj() @ pre
+    if abs(overlap) < 1e-14:
+        raise ValueError("pre and post are orthogonal: the weak value is undefined")
+    return complex(post.conj() @ A @ pre / overlap)
+
+
+def postselected_pointer_mean(A, pre, post, sigma: float) -> float:
+    """E[q | post-selected on post] for the Gaussian pointer, exact for every sigma.
+
+    With c_a = <post|a><a|pre>: sum_{ab} c_a c_b^* (a + b)/2 e^{-(a-b)^2 / 8 sigma^2} divided by
+    sum_{ab} c_a c_b^* e^{-(a-b)^2 / 8 sigma^2} (the pointer overlaps are Gaussian integrals).  It
+    tends to Re A_w as sigma grows and to the post-selected eigenvalue average as sigma shrinks.
+    """
+    A = _hermitian(A)
+    pre, post = _state(pre, "pre", A.shape[0]), _state(post, "post", A.shape[0])
+    sigma = validate.real(sigma, "sigma", low=0, low_open=True)
+    a, V = np.linalg.eigh(A)
+    c = (post.conj() @ V) * (V.conj().T @ pre)
+    overlap = np.exp(-((a[:, None] - a[None, :]) ** 2) / (8 * sigma**2)) * np.outer(c, c.conj())
+    norm = overlap.sum().real
+    if norm <= 1e-300:
+        raise ValueError("the post-selection has probability zero")
+    return float((overlap * 0.5 * (a[:, None] + a[None, :])).sum().real / norm)
+
+
+# ----------------------------------------------------------------------------- kernels
+
+def gaussian_kernel(X, Y, s: float) -> np.ndarray:
+    """Gram matrix k(x_i, y_j) = exp(-|x_i - y_j|^2 / (2 s^2)); rows of X and Y are points."""
+    X = validate.finite_array(X, "X", ndim=2)
+    Y = validate.finite_array(Y, "Y", ndim=2, shape=(None, X.shape[1]))
+    s = validate.real(s, "s", low=0, low_open=True)
+    d2 = np.maximum((X**2).sum(1)[:, None] + (Y**2).sum(1)[None, :] - 2 * X @ Y.T, 0.0)
+    return np.exp(-d2 / (2 * s**2))
+
+
+def random_fourier_features(X, n_features: int, s: float, seed: int) -> np.ndarray:
+    """z(x) = sqrt(2 / M) cos(omega . x + b), omega ~ N(0, I / s^2), b ~ U[0, 2 pi) (Rahimi and Recht 2007).
+
+    By Bochner's theorem the Gaussian kernel is the Fourier transform of the Gaussian measure of
+    omega, so E[z(x) . z(y)] = exp(-|x - y|^2 / (2 s^2)); the error falls as 1 / sqrt(M).
+    """
+    X = validate.finite_array(X, "X", ndim=2)
+    M = validate.integer(n_features, "n_features", low=1)
+    s = validate.real(s, "s", low=0, low_open=True)
+    rng = np.random.default_rng(validate.seed(seed))
+    omega = rng.normal(size=(X.shape[1], M)) / s
+    b = rng.uniform(0, 2 * np.pi, size=M)
+    return np.sqrt(2.0 / M) * np.cos(X @ omega + b)
