@@ -210,3 +210,70 @@ def test_the_seeds_weak_measurement_expansion_misses_a_term_of_order_sigma_minus
     assert abs(orders["eq25"] - 2) < 0.05 and abs(orders["first_order"] - 4) < 0.1
     _, eigen = remainders(np.array([0.0, 1.0, 0.0]))
     assert max(eigen["eq25"]) < 1e-15                              # exact for an eigenstate
+
+
+# ----------------------------------------------------------------------------- continuous measurement (QuTiP)
+
+def homodyne_runs(n_traj: int, dt: float, seed: int = 1):
+    """QuTiP's smesolve: x = (a + a^dag)/sqrt 2 measured continuously at rate k = 1 from the vacuum, H = 0."""
+    import qutip
+
+    N, k, T = 30, 1.0, 0.75
+    a = qutip.destroy(N)
+    x = (a + a.dag()) / np.sqrt(2)
+    t = np.linspace(0, T, int(round(T / dt)) + 1)
+    res = qutip.smesolve(qutip.qzero(N), qutip.basis(N, 0), t, c_ops=[], sc_ops=[np.sqrt(2 * k) * x],
+                         e_ops=[x, x * x], ntraj=n_traj, seeds=seed,
+                         options={"store_measurement": True, "dt": dt, "keep_runs_results": True,
+                                  "progress_bar": False})
+    mean, second = np.array(res.runs_expect)
+    return t, k, mean, second - mean**2, np.array(res.measurement)[:, 0, :]
+
+
+def kalman_bucy(record, t, k, V0):
+    """The scalar Kalman-Bucy filter of x (no dynamics) observed as dy = 2 sqrt(2k) x dt + dW, one Euler step per dt."""
+    c, dt = 2 * np.sqrt(2 * k), t[1] - t[0]
+    mu, P, out = 0.0, V0, [0.0]
+    for r in record:
+        mu, P = mu + c * P * (r * dt - c * mu * dt), P / (1 + c * c * P * dt)
+        out.append(mu)
+    return np.array(out)
+
+
+def test_continuous_measurement_against_qutip_smesolve():
+    n = 40
+    t, k, mean, var, record = homodyne_runs(n, 1e-3)
+    V0 = 0.5
+    V = V0 / (1 + 8 * k * V0 * t)                     # the precision grows as 1/V0 + 8 k t
+    assert np.abs(var - V).max() < 5e-3               # every trajectory's conditional variance
+    spread = mean[:, -1].var(ddof=1)                  # the means spread out by what the variance lost
+    tolerance = 3 * (V0 - V[-1]) * np.sqrt(2 / (n - 1))   # 3 standard errors of a sample variance of n values
+    assert abs(spread - (V0 - V[-1])) < tolerance
+    assert abs(V0 - V[-1] - 0.375) < 1e-12
+
+
+def test_kalman_bucy_filter_fed_qutips_record_converges_at_first_order():
+    errors = []
+    for dt in (2e-3, 1e-3, 5e-4):
+        t, k, mean, _, record = homodyne_runs(3, dt, seed=3)
+        errors.append(max(np.abs(kalman_bucy(r, t, k, 0.5) - m).max() for r, m in zip(record, mean)))
+    assert errors[2] < errors[1] < errors[0] and errors[1] < 10 * 1e-3
+
+
+# ----------------------------------------------------------------------------- maximum entropy
+
+def test_the_gaussian_has_the_largest_spectral_entropy_at_fixed_second_moment():
+    """Differential entropies of frequency densities with E[w^2] = 1 (closed forms)."""
+    gauss = 0.5 * np.log(2 * np.pi * np.e)
+    laplace = 1 + np.log(2 / np.sqrt(2))                           # b = 1/sqrt 2
+    uniform = np.log(2 * np.sqrt(3))                               # on [-sqrt 3, sqrt 3]
+    nu = 5.0
+    scale = np.sqrt((nu - 2) / nu)                                 # Student t with unit variance
+    from scipy.special import beta, digamma
+    student = ((nu + 1) / 2 * (digamma((nu + 1) / 2) - digamma(nu / 2)) + np.log(np.sqrt(nu) * beta(nu / 2, 0.5))
+               + np.log(scale))
+    assert gauss > max(laplace, uniform, student)
+    import scipy.stats
+    for dist in (scipy.stats.laplace(scale=1 / np.sqrt(2)), scipy.stats.uniform(-np.sqrt(3), 2 * np.sqrt(3)),
+                 scipy.stats.t(nu, scale=scale)):
+        assert abs(dist.var() - 1) < 1e-12 and dist.entropy() < gauss
