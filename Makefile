@@ -43,7 +43,7 @@ book: $(STAMP)
 	$(JB) build .
 	@echo "== the book is at _build/html/index.html"
 
-test: unit notebooks book-strict
+test: unit notebooks book-strict book-checks
 	@echo "== make test: all passed"
 
 # Two pytest workers on two cores: one BLAS/torch thread each, or they oversubscribe the CPU.
@@ -60,3 +60,10 @@ book-strict: $(STAMP)
 
 clean:
 	rm -rf _build .pytest_cache
+
+# The built HTML as a reader gets it: static checks and headless Chromium over the strict build
+# (tests/test_html_static.py, tests/test_browser.py; the browser test skips where no Chromium is
+# installed). `make test` runs this after book-strict.
+.PHONY: book-checks
+book-checks: $(STAMP)
+	$(PY) -m pytest -p no:cacheprovider tests/test_html_static.py tests/test_browser.py tests/test_figures.py

@@ -11,7 +11,10 @@ import matplotlib as mpl
 #: Colours with a fixed meaning in every chapter (colour-blind-safe, Okabe & Ito 2008).
 PALETTE = {
     "dissipative": "#0072B2",
+    "selective": "#56B4E9",
     "hamiltonian": "#D55E00",
+    "hamiltonian_norm": "#E69F00",
+    "decay_only": "#999933",
     "no_context": "#009E73",
     "transformer": "#CC79A7",
     "decay": "#0072B2",
@@ -41,6 +44,44 @@ STYLE = {
     "lines.linewidth": 1.8,
     "image.cmap": "viridis",
 }
+
+
+#: Width of the book's text column in a 1400-pixel browser window, in CSS pixels
+#: (``tests/test_browser.py`` measures it). A figure wider than the column is shown scaled down.
+COLUMN_PX = 780
+#: The smallest text, in points as the reader sees it, that a figure of the book may carry.
+MIN_TEXT_PT = 8.0
+
+
+def shown_scale(width_in: float, dpi: float | None = None) -> float:
+    """The factor by which a figure ``width_in`` inches wide is scaled to fit the column (at most 1)."""
+    dpi = float(STYLE["figure.dpi"] if dpi is None else dpi)
+    if not width_in > 0 or not dpi > 0:
+        raise ValueError(f"width_in and dpi must be positive, got {width_in!r} and {dpi!r}")
+    return min(1.0, COLUMN_PX / (width_in * dpi))
+
+
+def smallest_text_pt(fig) -> float:
+    """The size in points, as shown in the column, of the smallest visible text of ``fig``.
+
+    Tick labels, axis labels, titles, legends and annotations all count; empty strings do not.
+    """
+    from matplotlib.text import Text
+
+    fig.canvas.draw()                      # tick labels exist only once the figure is drawn
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    if not sizes:
+        return float("inf")
+    return min(sizes) * shown_scale(fig.get_figwidth(), fig.dpi)
+
+
+def check_legible(fig, min_pt: float = MIN_TEXT_PT) -> float:
+    """Raise ``ValueError`` if ``fig`` has text smaller than ``min_pt`` as shown; return the smallest size."""
+    size = smallest_text_pt(fig)
+    if size < min_pt:
+        raise ValueError(f"the smallest text of this figure is {size:.1f} pt at column width "
+                         f"(at least {min_pt} pt): use larger fonts or a narrower figure")
+    return size
 
 
 def use_style() -> None:
