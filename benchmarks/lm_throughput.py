@@ -1,6 +1,9 @@
-"""Throughput and memory of the dissipative LM against the transformer at equal parameters (chapter 7).
+"""Throughput and memory of every chapter-7 family against the transformer at equal parameters (chapter 7).
 
-For each context length T (256 ... 4096), side by side in one process, interleaved:
+For each context length T (256 ... 4096), side by side in one process, interleaved, for every
+family of ``genphys.lm.models.KINDS`` and a *no-mixing* reference (the same blocks with the sequence
+mixing removed and the MLP widened to the same parameter count: the speed no mixer at this size can
+beat, since every parameter still costs its matrix product per token):
 
 * training tokens/s - forward + backward + AdamW step on batches of ``--tokens`` tokens (batch = tokens / T);
 * training activation memory - bytes of the tensors autograd saves for the backward pass
@@ -8,8 +11,10 @@ For each context length T (256 ... 4096), side by side in one process, interleav
 * generation tokens/s and memory per sequence - one token at a time after a context of T tokens:
   the recurrent state (fixed size) against the transformer's key/value cache (grows with T).
 
-Prints a table and the ratios; the last line is a JSON object mapping each context length to the
-training tokens/s ratio (dissipative / transformer).
+Prints a table and every family's ratio to the transformer; the last line is a JSON object mapping
+each context length to the training tokens/s ratio (dissipative / transformer).  On CUDA the step
+runs under bf16 autocast and ``--peak-tflops`` (the GPU's dense bf16 peak) gives the model FLOPs
+utilisation, with 6 x parameters x tokens (+ the attention's 6 L T d per token for the transformer).
 
     python benchmarks/lm_throughput.py [--contexts 256 512 1024 2048 4096] [--repeats 3] [--threads 1] [--save]
 """
@@ -18,13 +23,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
+
+from dataclasses import replace
 
 import torch
 
 from genphys import config
-from genphys.lm.models import ModelConfig, build_model, matched_configs
+from genphys.lm.models import KINDS, LM, ModelConfig, build_model, count_params, matched_configs
 
 ARTIFACT = "ch07-throughput"
 
@@ -48,6 +54,25 @@ def saved_bytes(model, idx) -> int:
     return total
 
 
+class NoMixing(torch.nn.Module):
+    """A block's sequence mixing removed: contributes nothing, costs nothing."""
+
+    def forward(self, x, sequential=False):
+        return torch.zeros_like(x)
+
+
+def no_mixing_model(cfg: ModelConfig, target: int) -> LM:
+    """The blocks without sequence mixing, the MLP widened so that the parameter count is ``target``."""
+    per_unit = 3 * cfg.d_model * cfg.n_layers
+    mixing = sum(p.numel() for b in build_model("transformer", cfg).blocks for p in b.mix.parameters())
+    base = count_params("transformer", cfg) - mixing - cfg.hidden * per_unit
+    model = build_model("transformer", replace(cfg, mlp_hidden=round((target - base) / per_unit)))
+    for block in model.blocks:
+        block.mix = NoMixing()
+    model.kind = "no_mixing"
+    return model
+
+
 def train_step_time(model, opt, idx, device) -> float:
     _sync(device)
     t0 = time.perf_counter()
@@ -69,6 +94,8 @@ def state_bytes(state) -> int:
 def generation(model, context: int, steps: int, device) -> tuple[float, int]:
     """Tokens/s of one sequence generating ``steps`` tokens after ``context`` tokens, and its state bytes."""
     state = model.init_state(1)
+    if model.kind == "no_mixing":
+        return float("nan"), 0
     if model.kind == "transformer":     # a filled cache of the right size (values do not change the cost)
         h, d = model.cfg.n_heads, model.cfg.d_model // model.cfg.n_heads
         for s in state:
@@ -91,11 +118,14 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--contexts", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096])
     parser.add_argument("--tokens", type=int, default=4096, help="tokens per training batch")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--gen-steps", type=int, default=32)
     parser.add_argument("--d-model", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    parser.add_argument("--chunk", type=int, default=ModelConfig.chunk, help="chunk of the scan and linear attention")
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak, for MFU")
     parser.add_argument("--save", action="store_true", help="store the result as the artifact ch07-throughput")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -103,10 +133,11 @@ def main(argv=None) -> dict:
         torch.set_num_threads(args.threads)
     device = config.device()
     base = ModelConfig(vocab_size=4096, d_model=args.d_model, n_layers=args.layers, n_modes=args.d_model // 2,
-                       n_heads=4, d_feature=16, chunk=64)
-    cfgs = matched_configs(base, kinds=("dissipative", "transformer"))
-    kinds = ("dissipative", "transformer")
-    models = {k: build_model(k, cfgs[k]).to(device) for k in kinds}
+                       n_heads=4, d_feature=16, chunk=args.chunk)
+    cfgs = matched_configs(base, kinds=args.kinds)
+    models = {k: build_model(k, cfgs[k]).to(device) for k in args.kinds}
+    models["no_mixing"] = no_mixing_model(base, count_params("dissipative", base)).to(device)
+    kinds = list(models)
     opts = {k: torch.optim.AdamW(m.parameters(), lr=1e-4) for k, m in models.items()}
     print(f"device={device} threads={torch.get_num_threads()}  params: " + ", ".join(f"{k}={m.num_params():,}" for k, m in models.items()))
     rows, ratios = [], {}
@@ -121,31 +152,39 @@ def main(argv=None) -> dict:
                 times[k].append(train_step_time(models[k], opts[k], idx, device))
         row = {"context": T, "batch": batch}
         for k in kinds:
-            row[f"{k}_train_tok_s"] = batch * T / statistics.median(times[k])
+            row[f"{k}_train_tok_s"] = batch * T / min(times[k])     # the fastest repeat: other load only adds time
             row[f"{k}_act_MB"] = saved_bytes(models[k], idx[:, :-1]) / 2**20
             if device.type == "cuda":
                 torch.cuda.reset_peak_memory_stats()
                 train_step_time(models[k], opts[k], idx, device)
                 row[f"{k}_peak_MB"] = torch.cuda.max_memory_allocated() / 2**20
-            gen_tps, mem = generation(models[k], T, args.gen_steps, device)
-            row[f"{k}_gen_tok_s"], row[f"{k}_gen_state_KB"] = gen_tps, mem / 2**10
-        row["train_ratio"] = row["dissipative_train_tok_s"] / row["transformer_train_tok_s"]
+                if args.peak_tflops:
+                    attention = 6 * base.n_layers * T * base.d_model if k == "transformer" else 0
+                    flops = (6 * models[k].num_params() + attention) * row[f"{k}_train_tok_s"]
+                    row[f"{k}_mfu"] = flops / (args.peak_tflops * 1e12)
+            if k in ("dissipative", "transformer"):
+                row[f"{k}_gen_tok_s"], mem = generation(models[k], T, args.gen_steps, device)
+                row[f"{k}_gen_state_KB"] = mem / 2**10
+        for k in kinds:
+            row[f"{k}_train_ratio"] = row[f"{k}_train_tok_s"] / row["transformer_train_tok_s"]
+        row["train_ratio"] = row["dissipative_train_ratio"]
         row["gen_ratio"] = row["dissipative_gen_tok_s"] / row["transformer_gen_tok_s"]
         row["act_mem_ratio"] = row["dissipative_act_MB"] / row["transformer_act_MB"]
         ratios[str(T)] = round(row["train_ratio"], 4)
         rows.append(row)
-        print(f"T={T:5d} batch={batch:3d} | train tok/s  dissipative {row['dissipative_train_tok_s']:9.0f}  "
-              f"transformer {row['transformer_train_tok_s']:9.0f}  ratio {row['train_ratio']:.2f} | "
-              f"activations MB {row['dissipative_act_MB']:.0f} vs {row['transformer_act_MB']:.0f} | "
-              f"gen tok/s {row['dissipative_gen_tok_s']:.0f} vs {row['transformer_gen_tok_s']:.0f} "
-              f"(ratio {row['gen_ratio']:.2f}) | gen state KB {row['dissipative_gen_state_KB']:.0f} vs "
-              f"{row['transformer_gen_state_KB']:.0f}", flush=True)
+        print(f"T={T:5d} batch={batch:3d} | train tok/s / transformer's ({row['transformer_train_tok_s']:.0f}): "
+              + "  ".join(f"{k} {row[f'{k}_train_ratio']:.2f}" for k in kinds if k != "transformer")
+              + f" | activations MB {row['dissipative_act_MB']:.0f} vs {row['transformer_act_MB']:.0f}"
+              f" | gen tok/s {row['dissipative_gen_tok_s']:.0f} vs {row['transformer_gen_tok_s']:.0f}"
+              f" | gen state KB {row['dissipative_gen_state_KB']:.0f} vs {row['transformer_gen_state_KB']:.0f}",
+              flush=True)
     result = {"rows": rows, "ratios": ratios, "params": {k: m.num_params() for k, m in models.items()},
               "threads": torch.get_num_threads()}
     if args.save:
         from genphys import artifacts
         settings = {"contexts": args.contexts, "tokens": args.tokens, "repeats": args.repeats,
-                    "gen_steps": args.gen_steps, "d_model": args.d_model, "layers": args.layers}
+                    "gen_steps": args.gen_steps, "d_model": args.d_model, "layers": args.layers,
+                    "chunk": args.chunk, "kinds": args.kinds}
         artifacts.store(ARTIFACT, settings, result, wall_time_s=time.perf_counter() - start)
     print(json.dumps(ratios))
     return result

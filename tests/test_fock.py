@@ -1,7 +1,7 @@
 """genphys.fock: token Fock space, creation operators, the instrument of a GAI system and its checks.
 
 Every instrument check runs on two models: a second-order table (chapter 1's TableModel)
-and a tiny trained transformer (genphys.lm.models.TransformerLM wrapped by TorchModel).
+and a tiny trained transformer (genphys.lm.models.transformer LM wrapped by TorchModel).
 """
 
 import copy

@@ -1,38 +1,85 @@
-"""genphys.lm.compare: the protocol (sweep on seed 0, best rate by dev set, more seeds) and its table."""
+"""genphys.lm.compare: run-level resume, the protocol's order, the window split, the recall metric, scaling."""
+
+import json
 
 import numpy as np
 import pytest
 import torch
 
-from genphys.lm import compare, train
-from genphys.lm.models import ModelConfig
+from genphys.lm import compare
 
 torch.set_num_threads(1)   # the suite runs under pytest -n 2: one thread per worker
 
-MODEL = ModelConfig(vocab_size=300, d_model=32, n_layers=1, n_modes=8, n_heads=2, d_feature=4, chunk=16)
+TINY = dict(kinds=("dissipative", "transformer"), rates=(1e-3, 3e-3), budgets={"dissipative": (1, 2), "transformer": (1,)})
 
 
-def test_table_means_and_sample_std():
-    runs = [{"kind": "a", "lr": 0.1, "seed": s, "params": 10, "test_bits_per_byte": v, "test_accuracy": 0.5,
-             "tokens_per_s": 100.0, "wall_time_s": 1.0} for s, v in enumerate([1.0, 2.0, 4.0])]
-    runs.append({**runs[0], "lr": 0.3, "test_bits_per_byte": 9.0})          # another rate: not in the row
-    row = compare.table({"best_lr": {"a": 0.1}, "runs": runs})[0]
-    assert row["seeds"] == 3 and row["bits_per_byte"] == pytest.approx(7 / 3)
-    assert row["bits_per_byte_std"] == pytest.approx(np.std([1.0, 2.0, 4.0], ddof=1))
+def _fake_done(cfg, dev):
+    """Stored sweep runs whose development score is ``dev(kind, lr, seed)``."""
+    return {compare.run_key(k, lr, s, 1): {"dev_bits_per_byte": dev(k, lr, s)}
+            for k in cfg["kinds"] for lr in cfg["rates"] for s in cfg["seeds"][:2]}
 
 
-def test_protocol_end_to_end(monkeypatch):
-    def tiny_preset(scale, kind, **kw):
-        base = dict(model=MODEL, kind=kind, seq_len=32, batch_size=4, steps=6, warmup=2, eval_every=6,
-                    eval_stories=4, checkpoint_every=6, tokenizer_stories=60)
-        return train.TrainConfig(**{**base, **kw})
-    monkeypatch.setattr(train, "preset", tiny_preset)
-    cfg = compare.settings("tiny", seeds=(0, 1), lrs=(1e-3, 1e-2), kinds=("no_context", "hamiltonian"))
-    res = compare.run(cfg, log=lambda s: None)
-    assert len(res["runs"]) == 2 * (2 + 1)
-    for kind in ("no_context", "hamiltonian"):
-        sweep = {r["lr"]: r["dev_bits_per_byte"] for r in res["runs"] if r["kind"] == kind and r["seed"] == 0}
-        assert res["best_lr"][kind] == min(sweep, key=sweep.get)
-        assert len(res["samples"][kind]) == 3 and kind in res["spectra"]
-    assert res["source_bits_per_byte"] < min(r["test_bits_per_byte"] for r in res["runs"])
-    assert [row["kind"] for row in res["table"]] == ["no_context", "hamiltonian"]
+def test_protocol_order_sweep_then_seeds_then_budgets():
+    cfg = compare.settings("tiny", **TINY)
+    first = compare.pending(cfg, {})
+    assert {s[2] for s in first} == {0, 1} and {s[3] for s in first} == {1}     # only the sweep is known
+    assert len(first) == 2 * 2 * 2                                              # kinds x rates x sweep seeds
+    done = _fake_done(cfg, lambda k, lr, s: abs(lr - 3e-3) + 0.01 * s)
+    assert compare.best_rate(cfg, done, "dissipative") == 3e-3
+    del done[compare.run_key("transformer", 1e-3, 0, 1)]                     # the transformer's sweep unfinished
+    todo = compare.pending(cfg, done)
+    assert todo[:2] == [("dissipative", 3e-3, 2, 1), ("transformer", 1e-3, 0, 1)]  # a family's third seed first
+    assert [s for s in todo if s[3] == 2] == [("dissipative", 3e-3, s, 2) for s in (0, 1, 2)]
+    assert all(s[1] == 3e-3 for s in todo if s[0] == "dissipative")
+
+
+def test_runs_resume_where_they_stopped(tmp_path):
+    cfg = compare.settings("tiny", **TINY)
+    done = compare.run(cfg, tmp_path, workers=1, max_runs=2, log=lambda _: None)
+    assert len(done) == 2 and len(list((tmp_path / "runs").glob("*-x1.json"))) == 2
+    stamp = {p.name: p.read_text() for p in (tmp_path / "runs").glob("*.json")}
+    more = compare.run(cfg, tmp_path, workers=1, max_runs=1, log=lambda _: None)
+    assert len(more) == 3 and set(done) < set(more)
+    assert all((tmp_path / "runs" / name).read_text() == text for name, text in stamp.items())   # not redone
+    row = more[next(iter(done))]
+    assert row["beyond_tokens"] >= 0 and row["test_bits_per_byte"] > 0 and "recall_nats" in row
+    assert json.loads((tmp_path / "runs" / f"{row['key']}.json").read_text())["key"] == row["key"]
+
+
+def test_scaling_exponent_of_a_power_law():
+    table = [{"kind": "dissipative", "budget": b, "tokens": 1000 * b, "bits_per_byte": 0.3 + 2.0 * (1000 * b) ** -0.4}
+             for b in (1, 4, 16)]
+    assert compare.scaling(table, 0.3)["dissipative"]["alpha"] == pytest.approx(0.4, abs=1e-10)
+    assert compare.scaling(table[:1], 0.3) == {}
+
+
+def test_verdict():
+    assert compare.verdict([0.30, 0.31, 0.30], [0.40, 0.41, 0.42])["verdict"] == "supported"
+    assert compare.verdict([0.40, 0.41, 0.42], [0.30, 0.31, 0.30])["verdict"] == "contradicted"
+    assert compare.verdict([0.30, 0.35, 0.32], [0.31, 0.33, 0.34])["verdict"] == "not resolved"
+    assert compare.verdict([0.3], [0.4])["verdict"] == "not resolved"
+
+
+def test_collect_tables_only_finished_rates(tmp_path):
+    cfg = compare.settings("tiny", **TINY)
+    done = _fake_done(cfg, lambda k, lr, s: lr)
+    for key, row in done.items():
+        kind, _, seed, budget = key.rsplit("-", 3)[0], None, int(key.split("-s")[1][0]), 1
+        row.update(key=key, kind=kind, seed=seed, budget=budget, tokens=100, params=10, flops=1.0,
+                   test_bits_per_byte=0.5 + 0.01 * seed, test_accuracy=0.5, wall_time_s=1.0, beyond_tokens=0)
+    res = compare.collect(cfg, done, floor=0.2)
+    assert {(r["kind"], r["budget"], r["seeds"]) for r in res["table"]} == {("dissipative", 1, 2), ("transformer", 1, 2)}
+    assert res["best_lr"] == {"dissipative": 1e-3, "transformer": 1e-3}
+    assert res["coverage"]["missing"] == len(compare.pending(cfg, done)) > 0
+    assert np.isclose(res["table"][0]["bits_per_byte_std"], np.std([0.5, 0.51], ddof=1))
+
+
+def test_bad_settings():
+    with pytest.raises(ValueError, match="at least 3"):
+        compare.settings("tiny", seeds=(0, 1))
+    with pytest.raises(ValueError, match="start at 1"):
+        compare.settings("tiny", kinds=("dissipative",), budgets={"dissipative": (2, 4)})
+    with pytest.raises(ValueError, match="existing text file"):
+        compare.settings("tiny", data="no/such/file.txt")
+    with pytest.raises(ValueError, match="kinds"):
+        compare.settings("tiny", kinds=("lstm",))

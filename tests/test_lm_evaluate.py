@@ -150,3 +150,26 @@ def test_cli_one_line_for_bad_files(run, tmp_path, capsys):
             evaluate.main(["--run", argv[0], "--text", argv[1]])
         err = capsys.readouterr().err
         assert exit_.value.code == 1 and message in err and err.count("\n") == 1, err
+
+
+def test_window_splits_the_loss_without_losing_any(tok):
+    texts = stories.sample(6, 11)
+    whole = evaluate.evaluate(Uniform(tok.vocab_size), tok, texts)
+    split = evaluate.evaluate(Uniform(tok.vocab_size), tok, texts, window=40)
+    lengths = [len(tok.encode(t)) + 1 for t in texts]                          # the story's tokens and <eot>
+    assert split["beyond"]["tokens"] == sum(max(0, n - 40) for n in lengths) > 0
+    assert split["tokens"] + split["beyond"]["tokens"] == whole["tokens"]
+    assert abs(split["nll_nats"] + split["beyond"]["nll_nats"] - whole["nll_nats"]) < 1e-9
+    assert whole["bytes"] == sum(len(t.encode()) for t in texts) and whole["beyond"]["tokens"] == 0
+    assert abs(split["nll_nats"] - split["tokens"] * math.log(tok.vocab_size)) < 1e-9
+
+
+def test_recall_metric_counts_the_tokens_of_repeat_mentions(tok):
+    story = "Tom had a red ball. Tom threw the ball to Sue. Sue gave Tom's ball back."
+    spans = stories.repeat_mentions(story, ["Tom", "ball", "Sue"])
+    ids, offsets = tok.encode_with_offsets(story)
+    by_hand = sum(any(a < e and s < b for s, e in spans) for a, b in offsets)
+    res = evaluate.evaluate(Uniform(tok.vocab_size), tok, [story], mentions=[spans])
+    assert res["recall"]["tokens"] == by_hand >= 5
+    assert res["recall"]["tokens"] + res["other"]["tokens"] == res["tokens"]
+    assert abs(res["recall"]["nats_per_token"] - math.log(tok.vocab_size)) < 1e-12

@@ -9,7 +9,7 @@ from test_fock import EOT, VOCAB, table, transformer  # noqa: F401 (fixtures)
 
 from genphys import channels, fock, histories
 from genphys.lm import stochastic_attention as sa
-from genphys.lm.models import ModelConfig, TransformerLM
+from genphys.lm.models import ModelConfig, build_model
 
 
 def test_bad_arguments_are_refused(transformer):
@@ -17,7 +17,7 @@ def test_bad_arguments_are_refused(transformer):
         sa.StochasticAttention(transformer, VOCAB[:3], 2)
     with pytest.raises(ValueError, match="reading"):
         sa.StochasticAttention(transformer, VOCAB, EOT, "hard")
-    with pytest.raises(TypeError, match="TransformerLM"):
+    with pytest.raises(TypeError, match="transformer"):
         sa.StochasticAttention(histories.TableModel(VOCAB, EOT, np.full((4, 4), 0.25)), VOCAB, EOT)
 
 
@@ -40,7 +40,7 @@ def test_attended_positions_are_a_probability_and_the_readings_differ(transforme
 
 def test_one_block_readings_coincide_and_zero_values_make_sampling_exact():
     torch.manual_seed(0)
-    one = TransformerLM(ModelConfig(vocab_size=4, d_model=8, n_layers=1, n_heads=2))
+    one = build_model("transformer", ModelConfig(vocab_size=4, d_model=8, n_layers=1, n_heads=2))
     a = sa.StochasticAttention(one, VOCAB, EOT, "all_blocks").conditional([1, 2])
     b = sa.StochasticAttention(one, VOCAB, EOT, "block_per_step").conditional([1, 2])
     assert np.abs(a - b).max() < 1e-14

@@ -197,3 +197,17 @@ def test_sampler_frequencies_match_the_enumerated_probabilities():
     result = stats.chisquare([counts.get(t, 0) for t in keys], [n * texts[t] for t in keys])
     assert len(keys) > 20 and result.pvalue > 1e-3
     assert S._article("honest") == "an" and S._article("unicorn") == "a" and S._article("owl") == "an"
+
+
+def test_repeat_mentions_on_a_hand_made_story():
+    story = "Tom had a red ball. Tom threw the ball to Sue. Sue gave Tom's ball back."
+    spans = S.repeat_mentions(story, ["Tom", "ball", "Sue"])
+    assert [story[a:b] for a, b in spans] == ["Tom", "ball", "Sue", "Tom", "ball"]
+    assert spans[0] == (20, 23)
+    assert S.repeat_mentions("A ballroom. A ball.", ["ball"]) == []      # whole words only
+
+
+def test_sample_with_mentions_gives_the_sampled_stories():
+    pairs = S.sample_with_mentions(30, 5)
+    assert [s for s, _ in pairs] == S.sample(30, 5)
+    assert sum(len(m) for _, m in pairs) > 30                                  # stories do refer back

@@ -37,6 +37,7 @@ import functools
 import json
 import math
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -234,6 +235,9 @@ class _Chooser:
 
     def emit(self, text):
         self.parts.append(text)
+
+    def mention(self, word: str):
+        """The program introduced an entity (a name, the object, the place); only :class:`_Mentions` keeps it."""
 
     def _cut(self, name: str, options: Sequence[str], dist: _Dist):
         if len(options) != len(dist):
@@ -641,12 +645,16 @@ def _moral(ch, hero: _Who):
 def _story(ch) -> None:
     """The whole story, written through the chooser ``ch`` (the generative program)."""
     hero = _hero(ch)
+    ch.mention(hero.name)
     _describe(ch, hero)
     obj = _object(ch, hero)
+    ch.mention(obj)
     place = _place(ch, hero, obj)
+    ch.mention(place)
     _scene(ch, hero, place)
     problem = _problem(ch, hero, obj, place)
     helper = _helper(ch, hero)
+    ch.mention(helper.kind if helper.call != helper.name else helper.name)
     _dialogue(ch, hero, helper, obj, problem)
     _help(ch, hero, helper, obj, problem, place)
     _resolution(ch, hero, helper, obj, place)
@@ -693,6 +701,44 @@ def sample_with_log_prob(n: int, seed: int, keep: dict | None = None) -> list[tu
     """The first ``n`` (story, derivation log-probability) pairs of :func:`stream_with_log_prob`."""
     it = stream_with_log_prob(seed, keep)
     return [next(it) for _ in range(validate.integer(n, "n", low=0))]
+
+
+class _Mentions(_Sampler):
+    """A sampler that also keeps the entities the program introduces (:meth:`_Chooser.mention`)."""
+
+    def __init__(self, rng: random.Random):
+        super().__init__(rng)
+        self.entities: list[str] = []
+
+    def mention(self, word: str):
+        self.entities.append(word)
+
+
+def sample_with_mentions(n: int, seed: int) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The stories of :func:`sample` (same seed, same stories), each with the character spans of its repeat mentions.
+
+    The program knows its entities - the hero's and the helper's names (or the family word of a
+    family helper), the object and the place.  A *repeat mention* is a whole-word occurrence of
+    an entity after its first occurrence in the story: the tokens a model can only predict well
+    by remembering what the story said earlier.
+    """
+    rng = random.Random(validate.seed(seed, "seed"))
+    out = []
+    for _ in range(validate.integer(n, "n", low=0)):
+        ch = _Mentions(rng)
+        _story(ch)
+        story = "".join(ch.parts)
+        out.append((story, repeat_mentions(story, ch.entities)))
+    return out
+
+
+def repeat_mentions(story: str, entities: Sequence[str]) -> list[tuple[int, int]]:
+    """Sorted ``(start, end)`` character spans of every whole-word occurrence of an entity but its first."""
+    spans = set()
+    for word in set(validate.text(e, "entities[]") for e in entities):
+        hits = [m.span() for m in re.finditer(r"\b" + re.escape(word) + r"\b", validate.text(story, "story"))]
+        spans.update(hits[1:])
+    return sorted(spans)
 
 
 def _explore(text: str, prefix: bool, keep: dict | None, program=None):

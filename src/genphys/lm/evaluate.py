@@ -30,8 +30,19 @@ from genphys.stories import UNITS, read_stories
 
 
 @torch.no_grad()
-def evaluate(model, tokenizer, texts: list[str], *, batch_size: int = 16, device=None) -> dict:
-    """``bits_per_byte``, ``accuracy``, ``nll_nats``, ``tokens``, ``bytes`` and ``stories`` of ``model`` on ``texts``."""
+def evaluate(model, tokenizer, texts: list[str], *, batch_size: int = 16, device=None, window: int | None = None,
+             mentions: list | None = None) -> dict:
+    """``bits_per_byte``, ``accuracy``, ``nll_nats``, ``tokens``, ``bytes`` and ``stories`` of ``model`` on ``texts``.
+
+    ``window``: the trained length.  A token predicted from more than ``window`` positions (the
+    j-th scored token of a story, j >= window, counting from 0) lies beyond what the model was
+    trained on; those tokens are left out of the headline numbers and reported apart under
+    ``"beyond"`` (``tokens``, ``nll_nats``, ``bits_per_byte``).  ``mentions``: per text, the
+    ``(start, end)`` character spans of its repeat mentions (:func:`genphys.stories.sample_with_mentions`);
+    the result then has ``"recall"`` (tokens overlapping a span) and ``"other"`` (the rest), each with
+    ``tokens`` and ``nats_per_token``, inside the window.  Bytes are counted per token
+    (:meth:`~genphys.lm.tokenizer.Tokenizer.byte_lengths`), so they add up to the stories' UTF-8 bytes.
+    """
     if isinstance(texts, (str, bytes)) or not isinstance(texts, (list, tuple)) \
             or not all(isinstance(t, str) for t in texts):
         raise TypeError("texts must be a list of strings (stories)")
@@ -40,6 +51,9 @@ def evaluate(model, tokenizer, texts: list[str], *, batch_size: int = 16, device
     if not any(texts):
         raise ValueError("texts hold no characters: bits per byte is undefined")
     batch_size = validate.integer(batch_size, "batch_size", low=1)
+    window = None if window is None else validate.integer(window, "window", low=1)
+    if mentions is not None and (not isinstance(mentions, (list, tuple)) or len(mentions) != len(texts)):
+        raise ValueError(f"mentions must be a list of span lists, one per text ({len(texts)})")
     vocab = getattr(getattr(model, "cfg", None), "vocab_size", None)
     if vocab is not None and tokenizer.vocab_size > vocab:
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens, the model only {vocab}: "
@@ -47,27 +61,46 @@ def evaluate(model, tokenizer, texts: list[str], *, batch_size: int = 16, device
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
-    rows = sorted((tokenizer.encode(t) for t in texts), key=len)
-    nll, correct, count = 0.0, 0, 0
+    nbytes = torch.tensor(tokenizer.byte_lengths(), dtype=torch.float64)
+    rows = sorted(((tokenizer.encode_with_offsets(t), i) for i, t in enumerate(texts)), key=lambda r: len(r[0][0]))
+    sums = {k: torch.zeros(5, dtype=torch.float64) for k in ("inside", "beyond", "recall", "other")}  # nll, right, n, bytes
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
-        width = max(len(r) for r in chunk) + 2
+        width = max(len(ids) for (ids, _), _ in chunk) + 2
         idx = torch.full((len(chunk), width), tokenizer.eot, dtype=torch.long)
-        mask = torch.zeros(len(chunk), width - 1, dtype=torch.bool)
-        for i, r in enumerate(chunk):
-            idx[i, 1:len(r) + 1] = torch.tensor(r, dtype=torch.long)
-            mask[i, :len(r) + 1] = True                     # the story's tokens and its closing <eot>
-        idx, mask = idx.to(device), mask.to(device)
-        logits = model(idx[:, :-1]).double()
+        scored = torch.zeros(len(chunk), width - 1, dtype=torch.bool)
+        recall = torch.zeros(len(chunk), width - 1, dtype=torch.bool)
+        for r, ((ids, offsets), i) in enumerate(chunk):
+            idx[r, 1:len(ids) + 1] = torch.tensor(ids, dtype=torch.long)
+            scored[r, :len(ids) + 1] = True                     # the story's tokens and its closing <eot>
+            if mentions is not None:
+                recall[r, :len(ids)] = torch.tensor(_overlaps(offsets, mentions[i]), dtype=torch.bool)
+        logits = model(idx[:, :-1].to(device)).double().cpu()
         target = idx[:, 1:]
         losses = F.cross_entropy(logits.transpose(1, 2), target, reduction="none")
-        nll += losses[mask].double().sum().item()
-        correct += (logits.argmax(-1) == target)[mask].sum().item()
-        count += int(mask.sum().item())
+        right = (logits.argmax(-1) == target).double()
+        inside = scored & (torch.arange(width - 1) < window) if window else scored
+        for key, mask in (("inside", inside), ("beyond", scored & ~inside), ("recall", inside & recall),
+                          ("other", inside & ~recall)):
+            sums[key] += torch.stack([losses[mask].sum(), right[mask].sum(), mask.sum(), nbytes[target[mask]].sum(),
+                                      torch.zeros((), dtype=torch.float64)])
     model.train(was_training)
-    total_bytes = utf8_bytes(texts)
-    return {"bits_per_byte": nll / math.log(2) / total_bytes, "accuracy": correct / count,
-            "nll_nats": nll, "tokens": count, "bytes": total_bytes, "stories": len(texts)}
+    nll, right, count, total_bytes = sums["inside"][:4].tolist()
+    beyond = sums["beyond"][:4].tolist()
+    out = {"bits_per_byte": nll / math.log(2) / total_bytes, "accuracy": right / count, "nll_nats": nll,
+           "tokens": int(count), "bytes": int(total_bytes), "stories": len(texts),
+           "beyond": {"tokens": int(beyond[2]), "nll_nats": beyond[0],
+                      "bits_per_byte": beyond[0] / math.log(2) / beyond[3] if beyond[3] else None}}
+    if mentions is not None:
+        for key in ("recall", "other"):
+            n = sums[key][2].item()
+            out[key] = {"tokens": int(n), "nats_per_token": sums[key][0].item() / n if n else None}
+    return out
+
+
+def _overlaps(offsets, spans) -> list[bool]:
+    """Per token ``(start, end)``, whether it overlaps one of the character ``spans``."""
+    return [any(a < e and s < b for s, e in spans) for a, b in offsets]
 
 
 def source_bits_per_byte(texts: list[str]) -> float:

@@ -1,21 +1,23 @@
-"""The four language models of chapter 7, from one configuration (chapter 7).
+"""The language models of chapter 7: six recurrent families and a transformer, from one configuration.
 
-Every model maps a LongTensor ``(B, T)`` of token ids to logits ``(B, T, V)``.  They share
-the embedding (tied to the output), RMSNorm, pre-norm residual blocks and a gated MLP; they
-differ only in the sequence mixing of each block:
+Every model maps a LongTensor ``(B, T)`` of token ids to logits ``(B, T, V)``.  They share the
+embedding (tied to the output), RMSNorm, pre-norm residual blocks and a gated MLP; they differ
+only in the sequence mixing of each block.  A recurrent layer carries a complex state
+psi_t in C^N and runs one diagonal linear recurrence (chapter 7, eq. ch7-conv)::
 
-* ``dissipative`` - a complex state per layer, psi_t in C^N, with free Koopman evolution
-  e^{lambda}, drive u_t = B x_t, and a weak measurement against the linear-attention context
-  c_t; the filtered mean (chapter 7, eq. ch7-filter) is
-  ``psi_t = (1 - g) (e^{lambda} psi_{t-1} + u_t) + g c_t``;
-* ``hamiltonian`` - r = 0 and no measurement back-action: ``psi_t = e^{i w} psi_{t-1} + u_t + c_t``;
-* ``no_context``  - the dissipative layer with ``c_t = 0``;
-* ``transformer`` - causal softmax attention (pre-norm GPT with rotary positions).
+    psi_t = a_t psi_{t-1} + b_t,          a_t, b_t from the family's closed loop:
 
-The recurrent mixing is one linear recurrence ``psi_t = a psi_{t-1} + b_t`` with a diagonal
-closed-loop multiplier ``a``; training computes it with a chunked scan (O(T)), generation
-with an O(1) state (:meth:`LM.step`), and tests compare both with a plain loop in float64.
-Parameter counts are matched across families by the gated-MLP width (:func:`matched_configs`).
+    dissipative       a = (1 - g) e^lambda,       b_t = (1 - g) u_t + g c_t     (eq. ch7-filter)
+    selective         a_t = (1 - g_t) e^lambda,   b_t = (1 - g_t) u_t + g_t c_t  (eq. ch7-selective)
+    hamiltonian       a = e^{i w},                b_t = u_t + c_t               (eq. ch7-ham)
+    hamiltonian_norm  the same, readout RMS-normalised, frequencies away from w = 0
+    decay_only        a = e^lambda, r = -softplus(rho) < 0, b_t = u_t + c_t (no measurement)
+    no_context        the dissipative loop with c_t = 0
+
+with the drive u_t = B x_t and the context target c_t of causal linear attention
+(eq. ch7-context).  ``transformer`` is a pre-norm GPT with causal softmax attention and rotary
+positions.  Parameter counts are matched across families by the gated-MLP width
+(:func:`matched_configs`).
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ from torch import nn
 
 from genphys import validate
 
-KINDS = ("dissipative", "hamiltonian", "no_context", "transformer")
-RECURRENT = ("dissipative", "hamiltonian", "no_context")
+KINDS = ("dissipative", "selective", "hamiltonian", "hamiltonian_norm", "decay_only", "no_context", "transformer")
+RECURRENT = KINDS[:-1]
+EPS = 1e-6      # the one epsilon: RMSNorm's and the linear-attention normaliser's
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Sizes shared by the four families; ``mlp_hidden=None`` means ``round(8/3 * d_model)``."""
+    """Sizes shared by the families; ``mlp_hidden=None`` means ``round(8/3 * d_model)``."""
 
     vocab_size: int = 512
     d_model: int = 64
@@ -44,7 +47,7 @@ class ModelConfig:
     n_heads: int = 4           # attention heads (softmax or linear)
     d_feature: int = 16        # linear-attention feature size per head
     mlp_hidden: int | None = None
-    chunk: int = 64            # chunk length of the parallel scan and linear attention
+    chunk: int = 16            # chunk length of the parallel scan and of linear attention
 
     def __post_init__(self):
         for name in ("vocab_size", "d_model", "n_layers", "n_modes", "n_heads", "d_feature", "chunk"):
@@ -67,13 +70,12 @@ class ModelConfig:
 class RMSNorm(nn.Module):
     """x / sqrt(mean(x^2) + eps) * weight (Zhang & Sennrich 2019)."""
 
-    def __init__(self, dim: int, eps: float = 1e-6):
+    def __init__(self, dim: int):
         super().__init__()
-        self.eps = eps
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + EPS) * self.weight
 
 
 class GatedMLP(nn.Module):
@@ -89,204 +91,183 @@ class GatedMLP(nn.Module):
         return self.w2(F.silu(gate) * up)
 
 
-# ---------------------------------------------------------------- linear recurrence (the mixing)
+# ---------------------------------------------------------------- the linear recurrence
 
-def scan_sequential(log_a: torch.Tensor, b: torch.Tensor, psi0: torch.Tensor | None = None) -> torch.Tensor:
-    """psi_t = a psi_{t-1} + b_t by a plain loop over t (the reference); b: (B, T, N) complex."""
-    a = torch.exp(log_a)
-    psi = torch.zeros_like(b[:, 0]) if psi0 is None else psi0
-    out = []
+def scan_loop(log_a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """psi_t = a_t psi_{t-1} + b_t from psi_0 = 0, one token at a time (the reference; eq. ch7-conv).
+
+    ``log_a``: (N,) for a constant multiplier or (B, T, N); ``b``: (B, T, N) complex.
+    """
+    a = torch.exp(log_a).expand_as(b)
+    psi, out = torch.zeros_like(b[:, 0]), []
     for t in range(b.shape[1]):
-        psi = a * psi + b[:, t]
+        psi = a[:, t] * psi + b[:, t]
         out.append(psi)
     return torch.stack(out, dim=1)
 
 
-def scan_chunked(log_a: torch.Tensor, b: torch.Tensor, chunk: int = 64) -> torch.Tensor:
-    """psi_t = sum_{s<=t} a^{t-s} b_s in O(T * chunk) work: exact within chunks, carried across them.
+def scan(log_a: torch.Tensor, b: torch.Tensor, chunk: int) -> torch.Tensor:
+    """The same recurrence in parallel: chunks of ``chunk`` tokens, run side by side and carried across (eq. ch7-conv).
 
-    Inside a chunk, psi_j = a^{j+1} psi_prev + sum_{i<=j} a^{j-i} b_i (a lower-triangular Toeplitz
-    product); the chunks' last states psi_prev follow the same recurrence with multiplier a^chunk,
-    solved by the same function (depth log_chunk T).  Powers are exp(k log a), so growth
-    modes (|a| > 1) never form a^{-k}.  ``log_a``: (N,) complex; ``b``: (B, T, N) complex.
+    Every chunk runs the recurrence from a zero state, all chunks at once (``chunk`` steps of
+    O(B T N / chunk) work each).  With the cumulative sum in log space L_j = sum_{l<=j} log a_l
+    within a chunk, the state the chunk inherits adds e^{L_j} psi_prev; the chunks' end states
+    psi_prev follow the same recurrence with multipliers e^{L_last}, solved by this function,
+    recursively (depth log_chunk T).  Only products of multipliers over forward spans appear,
+    never a^{-k}, so growth modes (|a| > 1) and strong measurements (a_t near 0) are as safe as
+    decay.  ``log_a``: (N,) (a constant multiplier) or (B, T, N) (time-varying); ``b``: (B, T, N).
+
+    Why this form: measured side by side on one CPU thread (``benchmarks/lm_scan.py``), it beats a
+    causal FFT convolution with the kernel a^t (O(T log T), the S4D way; constant multipliers only)
+    and a masked lower-triangular transfer matrix per chunk, for both kinds of multiplier, at every
+    context from 256 to 4096 tokens.
     """
     batch, length, modes = b.shape
     c = min(chunk, length)
     if c == 1:
-        return scan_sequential(log_a, b)
+        return scan_loop(log_a, b)
     pad = (-length) % c
-    if pad:
-        b = F.pad(b, (0, 0, 0, pad))
-    n_chunks = b.shape[1] // c
-    b = b.view(batch, n_chunks, c, modes)
-    k = torch.arange(c, device=b.device)
-    lag = (k[:, None] - k[None, :])                                   # j - i
-    causal = lag >= 0
-    powers = torch.exp(lag.clamp(min=0).to(log_a.real.dtype)[None] * log_a[:, None, None])  # (N, c, c)
-    powers = powers * causal
-    local = torch.einsum("nji,bcin->bcjn", powers, b)                 # zero initial state per chunk
-    if n_chunks == 1:
-        return local.reshape(batch, c, modes)[:, :length]
-    # Chunk-end states obey the same recurrence with multiplier a^c: scan them (recursively, no loop).
-    ends = scan_chunked(log_a * c, local[:, :, -1], chunk)                 # (B, n_chunks, N)
-    prev = torch.cat([torch.zeros_like(ends[:, :1]), ends[:, :-1]], dim=1)
-    carry = torch.exp((k + 1).to(log_a.real.dtype)[:, None] * log_a[None, :])   # a^{j+1}: (c, N)
-    out = local + carry[None, None] * prev[:, :, None, :]
-    return out.reshape(batch, n_chunks * c, modes)[:, :length]
+    n = (length + pad) // c
+    b = F.pad(b, (0, 0, 0, pad)).view(batch, n, c, modes)
+    if log_a.dim() == 1:
+        a = torch.exp(log_a).expand(c, modes)
+        cum = log_a * torch.arange(1, c + 1, device=b.device, dtype=log_a.real.dtype)[:, None]       # (c, N)
+    else:
+        log_a = F.pad(log_a, (0, 0, 0, pad)).view(batch, n, c, modes)
+        a, cum = torch.exp(log_a).unbind(2), log_a.cumsum(2)                                        # (B, n, c, N)
+    psi, local = b[:, :, 0], [b[:, :, 0]]
+    for j in range(1, c):                                                     # every chunk from zero, side by side
+        psi = a[j] * psi + b[:, :, j]
+        local.append(psi)
+    local = torch.stack(local, dim=2)                                                                # (B, n, c, N)
+    if n > 1:
+        ends = scan(cum[-1] if cum.dim() == 2 else cum[:, :, -1], local[:, :, -1], chunk)           # (B, n, N)
+        prev = F.pad(ends[:, :-1], (0, 0, 1, 0))
+        local = local + torch.exp(cum) * prev[:, :, None, :]
+    return local.reshape(batch, n * c, modes)[:, :length]
 
+
+# ---------------------------------------------------------------- the context target
 
 def elu_feature(x: torch.Tensor) -> torch.Tensor:
     """phi(x) = elu(x) + 1 > 0, the feature map of Katharopoulos et al. (2020)."""
     return F.elu(x) + 1.0
 
 
-def linear_attention(q, k, v, chunk: int = 64, eps: float = 1e-6):
-    """c_t = sum_{s<=t} (q_t.k_s) v_s / (sum_{s<=t} q_t.k_s + eps), chunked (O(T)); q, k: (B, H, T, F), v: (B, H, T, D).
+def linear_attention_loop(q, k, v):
+    """c_t = sum_{s<=t} (q_t.k_s) v_s / (sum_{s<=t} q_t.k_s + eps), term by term (reference; eq. ch7-context)."""
+    out = []
+    for t in range(q.shape[2]):
+        w = (q[:, :, t:t + 1] * k[:, :, :t + 1]).sum(-1)                              # (B, H, t+1)
+        out.append((w[..., None] * v[:, :, :t + 1]).sum(2) / (w.sum(-1)[..., None] + EPS))
+    return torch.stack(out, dim=2)
 
-    q and k are already feature-mapped (positive).  Within a chunk the causal sums are a masked
-    product; across chunks they use the running sums S = sum k_s v_s^T and z = sum k_s.
+
+def linear_attention(q, k, v, chunk: int):
+    """The same sums chunked, O(T); q, k: (B, H, T, F) feature-mapped, v: (B, H, T, D) (eq. ch7-context).
+
+    Within a chunk the causal sums are a masked product; across chunks they use the running
+    sums S = sum k_s v_s^T and z = sum k_s of the earlier chunks.
     """
     batch, heads, length, _ = q.shape
     c = min(chunk, length)
     pad = (-length) % c
-    if pad:
-        q, k, v = (F.pad(x, (0, 0, 0, pad)) for x in (q, k, v))
-    n = q.shape[2] // c
-    q, k, v = (x.reshape(batch, heads, n, c, x.shape[-1]) for x in (q, k, v))
+    q, k, v = (F.pad(x, (0, 0, 0, pad)).unflatten(2, (-1, c)) for x in (q, k, v))   # (B, H, n, c, .)
     kv = torch.einsum("bhncf,bhncd->bhnfd", k, v)
-    s_prev = torch.cumsum(kv, dim=2) - kv                              # exclusive sum over chunks
-    z_prev = torch.cumsum(k.sum(3), dim=2) - k.sum(3)                  # (B, H, n, F)
-    scores = torch.einsum("bhncf,bhnmf->bhncm", q, k).tril()
-    num = scores @ v + torch.einsum("bhncf,bhnfd->bhncd", q, s_prev)
-    den = scores.sum(-1) + torch.einsum("bhncf,bhnf->bhnc", q, z_prev)
-    out = num / (den[..., None] + eps)
-    return out.reshape(batch, heads, n * c, -1)[:, :, :length]
+    s_prev = kv.cumsum(2) - kv                                                        # exclusive sums over chunks
+    z_prev = k.sum(3).cumsum(2) - k.sum(3)
+    scores = (q @ k.transpose(-1, -2)).tril()
+    num = scores @ v + q @ s_prev
+    den = scores.sum(-1) + (q * z_prev[:, :, :, None]).sum(-1)
+    return (num / (den[..., None] + EPS)).flatten(2, 3)[:, :, :length]
 
 
-class RecurrentMixer(nn.Module):
-    """The sequence mixing of the recurrent families (chapter 7, eqs. ch7-free, ch7-filter and ch7-ham), one per layer.
+# ---------------------------------------------------------------- the recurrent families
 
-    State psi in C^N.  ``kind`` picks the closed loop:
-    dissipative / no_context: a = (1 - g) e^{lambda}, b_t = (1 - g) u_t + g c_t (c = 0 without context);
-    hamiltonian: a = e^{i w}, b_t = u_t + c_t.
+class Mixer(nn.Module):
+    """The sequence mixing of a recurrent layer (chapter 7): drive, context, closed loop, scan, readout.
+
+    A family is a subclass that says what its closed loop is (:meth:`closed_loop`), and which
+    spectral parameters it has.  Complex vectors of N modes travel as 2N reals in (Re, Im) pairs.
     """
 
-    def __init__(self, cfg: ModelConfig, kind: str):
+    context = True         # whether the layer has a context target c_t
+    normalised = False     # whether the readout sees RMSNorm(psi)
+
+    def __init__(self, cfg: ModelConfig):
         super().__init__()
-        if kind not in RECURRENT:
-            raise ValueError(f"kind must be one of {RECURRENT}, got {kind!r}")
-        self.kind, self.cfg = kind, cfg
-        n, h, f = cfg.n_modes, cfg.n_heads, cfg.d_feature
-        self.context = kind != "no_context"
-        width = 2 * n + (2 * n + 2 * h * f if self.context else 0)
-        self.proj_in = nn.Linear(cfg.d_model, width, bias=False)
-        self.proj_out = nn.Linear(2 * n, cfg.d_model, bias=False)
-        # lambda_k = r_k + i w_k: decay times spread log-uniformly over [1, 100] tokens, w in [0, pi].
-        decay = torch.exp(torch.linspace(math.log(1.0), math.log(100.0), n))
-        self.freq = nn.Parameter(torch.linspace(0.0, math.pi, n))
-        if kind != "hamiltonian":
-            self.rate = nn.Parameter(-1.0 / decay)
-            self.gain_logit = nn.Parameter(torch.full((n,), -2.0))    # g = sigmoid(-2) ~ 0.12
+        self.cfg = cfg
+        n, d, hf = cfg.n_modes, cfg.d_model, cfg.n_heads * cfg.d_feature
+        self.drive = nn.Linear(d, 2 * n, bias=False)                   # B: u_t = B x_t in C^N
+        if self.context:
+            self.query = nn.Linear(d, hf, bias=False)
+            self.key = nn.Linear(d, hf, bias=False)
+            self.value = nn.Linear(d, 2 * n, bias=False)               # v_t in C^N
+        self.state_norm = RMSNorm(2 * n) if self.normalised else nn.Identity()
+        self.readout = nn.Linear(2 * n, d, bias=False)
+        self.freq = nn.Parameter(self.initial_frequencies(n))
 
-    # -- spectral quantities (chapter 7, spectra)
+    # ---- what a family defines
+    def initial_frequencies(self, n: int) -> torch.Tensor:
+        return torch.linspace(0.0, math.pi, n)
+
     def eigenvalues(self) -> torch.Tensor:
-        """The free generator lambda_k = r_k + i w_k (r = 0 for the Hamiltonian twin)."""
-        rate = self.rate if self.kind != "hamiltonian" else torch.zeros_like(self.freq)
-        return torch.complex(rate, self.freq)
+        """The free generator lambda_k = r_k + i w_k (eq. ch7-free)."""
+        raise NotImplementedError
 
-    def gain(self) -> torch.Tensor:
-        """Measurement gain g_k in (0, 1); zero for the Hamiltonian twin (no back-action)."""
-        if self.kind == "hamiltonian":
-            return torch.zeros_like(self.freq)
-        return torch.sigmoid(self.gain_logit)
+    def closed_loop(self, x, u, c):
+        """``(log a, b)``: the multiplier's logarithm ((N,) or per token) and the input b_t of the scan."""
+        raise NotImplementedError
 
-    def log_multiplier(self) -> torch.Tensor:
-        """log a_k = log(1 - g_k) + lambda_k, the closed-loop multiplier's logarithm."""
-        lam = self.eigenvalues()
-        if self.kind == "hamiltonian":
-            return lam
-        return lam + F.logsigmoid(-self.gain_logit)                   # log(1 - sigmoid(x)) = logsigmoid(-x)
+    def gain(self, x=None) -> torch.Tensor:
+        """The measurement gain g (zero for the families without measurement)."""
+        return torch.zeros_like(self.freq)
 
-    def multipliers(self) -> torch.Tensor:
-        """a_k = (1 - g_k) e^{lambda_k}."""
-        return torch.exp(self.log_multiplier())
+    def multipliers(self, x=None) -> torch.Tensor:
+        """a_k = exp(log a_k), the closed loop's multiplier per token (per token and mode when it depends on x)."""
+        if x is None:
+            x = torch.zeros(1, 1, self.cfg.d_model, dtype=self.freq.dtype, device=self.freq.device)
+        u = torch.zeros(*x.shape[:-1], self.cfg.n_modes, dtype=_complex(x.dtype), device=x.device)
+        return torch.exp(self.closed_loop(x, u, u)[0])
 
-    # -- the pieces of one step
-    def _inputs(self, x):
-        """Drive u (complex), and for context models q, k (feature-mapped) and v (complex)."""
-        n, h, f = self.cfg.n_modes, self.cfg.n_heads, self.cfg.d_feature
-        p = self.proj_in(x)
-        u = torch.complex(p[..., :n], p[..., n:2 * n])
-        if not self.context:
-            return u, None, None, None
-        v = p[..., 2 * n:4 * n]                       # Re | Im of v in C^N
-        q = elu_feature(p[..., 4 * n:4 * n + h * f])
-        k = elu_feature(p[..., 4 * n + h * f:])
-        return u, q, k, v
+    def multiplier_bound(self) -> torch.Tensor:
+        """max over tokens of |a_k| per mode (|a_k| itself for a constant multiplier)."""
+        return self.multipliers().abs()
 
-    def _drive(self, u, c):
-        """b_t of the closed loop."""
-        if self.kind == "hamiltonian":
-            return u + c
-        g = self.gain()
-        return (1 - g) * u + (g * c if c is not None else 0)
-
-    def _heads(self, x, dim):
-        b, t, _ = x.shape
-        return x.view(b, t, self.cfg.n_heads, dim).transpose(1, 2)
-
-    def _complex_from_heads(self, out):
-        """(B, H, T, 2N/H) per-head Re|Im halves -> (B, T, N) complex."""
-        b, h, t, d = out.shape
-        out = out.transpose(1, 2).reshape(b, t, h, 2, d // 2)
-        return torch.complex(out[..., 0, :].reshape(b, t, -1), out[..., 1, :].reshape(b, t, -1))
-
-    def _heads_v(self, v):
-        """Re|Im of v (B, T, 2N) -> per-head (B, H, T, 2N/H), each head holding its modes' Re and Im."""
-        b, t, _ = v.shape
-        h, n = self.cfg.n_heads, self.cfg.n_modes
-        return v.view(b, t, 2, h, n // h).permute(0, 3, 1, 2, 4).reshape(b, h, t, 2 * n // h)
-
-    def context_target(self, q, k, v):
-        """c_t by causal linear attention, chunked; returns (B, T, N) complex."""
-        hf = self.cfg.d_feature
-        out = linear_attention(self._heads(q, hf), self._heads(k, hf), self._heads_v(v), self.cfg.chunk)
-        return self._complex_from_heads(out)
-
-    def _readout(self, psi):
-        return self.proj_out(torch.cat([psi.real, psi.imag], dim=-1))
-
-    def forward(self, x):
-        """Parallel (training) form: chunked linear attention and chunked scan."""
+    # ---- the layer
+    def forward(self, x, sequential: bool = False):
+        """x (B, T, d) -> (B, T, d): the parallel (training) form, or with ``sequential`` the plain loops."""
         with torch.autocast(device_type=x.device.type, enabled=False):
             x = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
-            u, q, k, v = self._inputs(x)
-            c = self.context_target(q, k, v) if self.context else None
-            psi = scan_chunked(self.log_multiplier().to(u.dtype), self._drive(u, c), self.cfg.chunk)
-            return self._readout(psi)
+            u = self.drive_of(x)                                                  # u_t = B x_t      (B, T, N)
+            c = self.context_target(x, sequential)                               # c_t              (B, T, N)
+            log_a, b = self.closed_loop(x, u, c)                                 # a_t, b_t     (N) | (B, T, N)
+            psi = scan_loop(log_a, b) if sequential else scan(log_a, b, self.cfg.chunk)  # psi_t (B, T, N)
+            return self.read(psi)                                                # Re, Im psi -> R^d (B, T, d)
 
-    def forward_sequential(self, x):
-        """Reference form: every sum written out token by token (slow; for tests in float64)."""
-        u, q, k, v = self._inputs(x)
-        length = x.shape[1]
-        if self.context:
-            h, f, n = self.cfg.n_heads, self.cfg.d_feature, self.cfg.n_modes
-            qh, kh, vh = self._heads(q, f), self._heads(k, f), self._heads_v(v)
-            cols = []
-            for t in range(length):
-                w = (qh[:, :, t:t + 1] * kh[:, :, :t + 1]).sum(-1)          # (B, H, t+1)
-                cols.append((w[..., None] * vh[:, :, :t + 1]).sum(2) / (w.sum(-1)[..., None] + 1e-6))
-            c = self._complex_from_heads(torch.stack(cols, dim=2))
-        else:
-            c = None
-        psi = scan_sequential(self.log_multiplier().to(u.dtype), self._drive(u, c))
-        return self._readout(psi)
+    def drive_of(self, x):
+        return _as_complex(self.drive(x))
 
+    def context_target(self, x, sequential: bool = False):
+        """c_t by causal linear attention over heads of modes (eq. ch7-context); zero without context."""
+        if not self.context:
+            return torch.zeros(*x.shape[:-1], self.cfg.n_modes, dtype=_complex(x.dtype), device=x.device)
+        q, k, v = self._heads(elu_feature(self.query(x))), self._heads(elu_feature(self.key(x))), self._heads(self.value(x))
+        out = linear_attention_loop(q, k, v) if sequential else linear_attention(q, k, v, self.cfg.chunk)
+        return _as_complex(out.transpose(1, 2).flatten(2))
+
+    def read(self, psi):
+        return self.readout(self.state_norm(_as_real(psi)))
+
+    def _heads(self, y):
+        """(B, T, H * e) -> (B, H, T, e): head h holds features (or modes) h*e ... (h+1)*e - 1."""
+        return y.unflatten(-1, (self.cfg.n_heads, -1)).transpose(1, 2)
+
+    # ---- generation with an O(1) state
     def init_state(self, batch: int, device=None, dtype=torch.float32):
-        """O(1) generation state: psi (B, N) and the linear-attention sums S (B, H, F, 2N/H), z (B, H, F)."""
+        """psi (B, N), and with context the linear-attention sums S (B, H, F, 2N/H) and z (B, H, F)."""
         cfg = self.cfg
-        cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
-        state = {"psi": torch.zeros(batch, cfg.n_modes, dtype=cdtype, device=device)}
+        state = {"psi": torch.zeros(batch, cfg.n_modes, dtype=_complex(dtype), device=device)}
         if self.context:
             state["S"] = torch.zeros(batch, cfg.n_heads, cfg.d_feature, 2 * cfg.n_modes // cfg.n_heads,
                                      dtype=dtype, device=device)
@@ -294,20 +275,157 @@ class RecurrentMixer(nn.Module):
         return state
 
     def step(self, x, state):
-        """One token: x (B, D) -> (B, D), updating the state in O(1) time and memory."""
-        u, q, k, v = self._inputs(x[:, None])
-        c = None
-        if self.context:
-            qh, kh, vh = self._heads(q, self.cfg.d_feature)[:, :, 0], self._heads(k, self.cfg.d_feature)[:, :, 0], \
-                self._heads_v(v)[:, :, 0]
-            state["S"] = state["S"] + kh[..., :, None] * vh[..., None, :]
-            state["z"] = state["z"] + kh
-            num = torch.einsum("bhf,bhfd->bhd", qh, state["S"])
-            den = (qh * state["z"]).sum(-1, keepdim=True) + 1e-6
-            c = self._complex_from_heads((num / den)[:, :, None])[:, 0]
-        a = torch.exp(self.log_multiplier().to(state["psi"].dtype))
-        state["psi"] = a * state["psi"] + self._drive(u[:, 0], c)
-        return self._readout(state["psi"]), state
+        """One token: x (B, d) -> (B, d), the state updated in O(1) time and memory."""
+        u = self.drive_of(x)
+        c = self.context_step(x, state)
+        log_a, b = self.closed_loop(x, u, c)
+        state["psi"] = torch.exp(log_a) * state["psi"] + b
+        return self.read(state["psi"]), state
+
+    def context_step(self, x, state):
+        if not self.context:
+            return torch.zeros_like(state["psi"])
+        heads = lambda y: y.unflatten(-1, (self.cfg.n_heads, -1))                       # noqa: E731
+        q, k, v = heads(elu_feature(self.query(x))), heads(elu_feature(self.key(x))), heads(self.value(x))
+        state["S"] = state["S"] + k[..., :, None] * v[..., None, :]
+        state["z"] = state["z"] + k
+        num = torch.einsum("bhf,bhfd->bhd", q, state["S"])
+        den = (q * state["z"]).sum(-1, keepdim=True) + EPS
+        return _as_complex((num / den).flatten(1))
+
+
+def _complex(dtype):
+    return torch.complex128 if dtype == torch.float64 else torch.complex64
+
+
+def _as_complex(y):
+    """(..., 2N) real in (Re, Im) pairs -> (..., N) complex."""
+    return torch.view_as_complex(y.unflatten(-1, (-1, 2)).contiguous())
+
+
+def _as_real(z):
+    """(..., N) complex -> (..., 2N) real in (Re, Im) pairs."""
+    return torch.view_as_real(z).flatten(-2)
+
+
+def _decay_times(n: int) -> torch.Tensor:
+    """Initial memory times spread log-uniformly over [1, 100] tokens."""
+    return torch.exp(torch.linspace(0.0, math.log(100.0), n))
+
+
+class Measured(Mixer):
+    """A state under weak measurement against c_t (eq. ch7-filter): free rates r_k of either sign."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.rate = nn.Parameter(-1.0 / _decay_times(cfg.n_modes))
+
+    def eigenvalues(self):
+        return torch.complex(self.rate, self.freq)
+
+    def filtered(self, gain_logit, u, c):
+        """``(log a, b)`` of eq. ch7-filter with gain g = sigmoid(gain_logit): log a = lambda + ln(1 - g)."""
+        g = torch.sigmoid(gain_logit)
+        return self.eigenvalues() + F.logsigmoid(-gain_logit), (1 - g) * u + g * c
+
+
+class Dissipative(Measured):
+    """Weak measurement with a constant gain: a = (1 - g) e^lambda, b_t = (1 - g) u_t + g c_t (eq. ch7-filter).
+
+    The data determine only a = (1 - g) e^lambda: with a constant gain, (1 - g) folds into the
+    drive B and g into the value projection, so r_k and g_k are not identifiable apart.
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.gain_logit = nn.Parameter(torch.full((cfg.n_modes,), -2.0))        # g = sigmoid(-2) ~ 0.12
+
+    def gain(self, x=None):
+        return torch.sigmoid(self.gain_logit)
+
+    def closed_loop(self, x, u, c):
+        return self.filtered(self.gain_logit, u, c)
+
+
+class NoContext(Dissipative):
+    """The dissipative loop without a context target: b_t = (1 - g) u_t."""
+
+    context = False
+
+
+class Selective(Measured):
+    """Selective measurement: the pointer's noise depends on the token (eq. ch7-selective).
+
+    ln(sigma^2_{t,k} / q_k) = -(w_k . x_t + beta_k), so the Kalman gain is
+    g_{t,k} = q_k / (q_k + sigma^2_{t,k}) = sigmoid(w_k . x_t + beta_k) and
+    a_{t,k} = (1 - g_{t,k}) e^{lambda_k}: a time-varying Kalman filter.  A log-linear noise
+    covers sigma^2 in (0, inf) as a softplus does, and keeps ln(1 - g) = logsigmoid(-(w . x + beta))
+    free of cancellation, which the log-space scan needs.  ``w`` starts at zero and ``beta`` at
+    the constant family's -2: the layer starts as the constant-gain filter.
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.measure = nn.Linear(cfg.d_model, cfg.n_modes)                        # w_k . x_t + beta_k
+        nn.init.zeros_(self.measure.weight)
+        nn.init.constant_(self.measure.bias, -2.0)
+
+    def gain(self, x=None):
+        if x is None:
+            raise ValueError("x is needed: the selective family's gain depends on the token")
+        return torch.sigmoid(self.measure(x))
+
+    def multipliers(self, x=None):
+        if x is None:
+            raise ValueError("x is needed: the selective family's multipliers depend on the token")
+        return super().multipliers(x)
+
+    def multiplier_bound(self):
+        return torch.exp(self.rate)                                               # |a_t| < e^r for every g_t > 0
+
+    def closed_loop(self, x, u, c):
+        return self.filtered(self.measure(x), u, c)
+
+
+class Hamiltonian(Mixer):
+    """The conservative twin: r = 0, no back-action, context as a drive: a = e^{i w}, b_t = u_t + c_t (eq. ch7-ham)."""
+
+    def eigenvalues(self):
+        return torch.complex(torch.zeros_like(self.freq), self.freq)
+
+    def closed_loop(self, x, u, c):
+        return self.eigenvalues(), u + c
+
+
+class HamiltonianNorm(Hamiltonian):
+    """The same dynamics (|a| = 1) with RMSNorm on the readout and frequencies in [pi/N, pi], away from w = 0.
+
+    At w = 0 a conservative mode sums its inputs and its state grows without bound; this family
+    separates "no dissipation" from "a state that blows up".
+    """
+
+    normalised = True
+
+    def initial_frequencies(self, n: int) -> torch.Tensor:
+        return torch.linspace(math.pi / n, math.pi, n)
+
+
+class DecayOnly(Mixer):
+    """Dissipation without measurement (a RetNet-style ablation): a = e^lambda, r = -softplus(rho) < 0, b_t = u_t + c_t."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.rho = nn.Parameter(torch.log(torch.expm1(1.0 / _decay_times(cfg.n_modes))))    # r = -1 / tau
+
+    def eigenvalues(self):
+        return torch.complex(-F.softplus(self.rho), self.freq)
+
+    def closed_loop(self, x, u, c):
+        return self.eigenvalues(), u + c
+
+
+MIXERS = {"dissipative": Dissipative, "selective": Selective, "hamiltonian": Hamiltonian,
+          "hamiltonian_norm": HamiltonianNorm, "decay_only": DecayOnly, "no_context": NoContext}
 
 
 # ---------------------------------------------------------------- softmax attention
@@ -339,18 +457,18 @@ class CausalSelfAttention(nn.Module):
         q, k, v = (y.view(b, t, h, d // h).transpose(1, 2) for y in self.qkv(x).chunk(3, dim=-1))
         return rotary(q, offset), rotary(k, offset), v
 
-    def forward(self, x, return_attention: bool = False):
+    def forward(self, x, sequential: bool = False):
         b, t, d = x.shape
         q, k, v = self.queries_keys_values(x)
-        if return_attention:
-            scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
-            mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
-            probs = scores.masked_fill(~mask, float("-inf")).softmax(-1)
-            y = probs @ v
-        else:
-            probs = None
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        return self.proj(y.transpose(1, 2).reshape(b, t, d)), probs
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.proj(y.transpose(1, 2).reshape(b, t, d))
+
+    def attention(self, x):
+        """The attention probabilities (B, H, T, T), written out."""
+        q, k, _ = self.queries_keys_values(x)
+        scores = (q @ k.transpose(-1, -2)) / math.sqrt(q.shape[-1])
+        mask = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool, device=x.device).tril()
+        return scores.masked_fill(~mask, float("-inf")).softmax(-1)
 
     def init_state(self, batch, device=None, dtype=torch.float32):
         return {"k": None, "v": None, "t": 0}
@@ -373,18 +491,12 @@ class Block(nn.Module):
     def __init__(self, cfg: ModelConfig, kind: str):
         super().__init__()
         self.norm1, self.norm2 = RMSNorm(cfg.d_model), RMSNorm(cfg.d_model)
-        self.mix = CausalSelfAttention(cfg) if kind == "transformer" else RecurrentMixer(cfg, kind)
+        self.mix = CausalSelfAttention(cfg) if kind == "transformer" else MIXERS[kind](cfg)
         self.mlp = GatedMLP(cfg.d_model, cfg.hidden)
 
-    def forward(self, x, return_attention=False, sequential=False):
-        h = self.norm1(x)
-        probs = None
-        if isinstance(self.mix, CausalSelfAttention):
-            m, probs = self.mix(h, return_attention=return_attention)
-        else:
-            m = self.mix.forward_sequential(h) if sequential else self.mix(h)
-        x = x + m
-        return x + self.mlp(self.norm2(x)), probs
+    def forward(self, x, sequential: bool = False):
+        x = x + self.mix(self.norm1(x), sequential)
+        return x + self.mlp(self.norm2(x))
 
     def step(self, x, state):
         m, state = self.mix.step(self.norm1(x), state)
@@ -397,15 +509,13 @@ class LM(nn.Module):
 
     def __init__(self, cfg: ModelConfig, kind: str):
         super().__init__()
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-        self.cfg, self.kind = cfg, kind
+        self.cfg, self.kind = cfg, validate.one_of(kind, "kind", KINDS)
         self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg, kind) for _ in range(cfg.n_layers))
         self.norm = RMSNorm(cfg.d_model)
         nn.init.normal_(self.embed.weight, std=0.02)
         for name, p in self.named_parameters():
-            if name.endswith("proj_out.weight") or name.endswith("proj.weight") or name.endswith("w2.weight"):
+            if name.endswith(("readout.weight", "proj.weight", "w2.weight")):
                 nn.init.normal_(p, std=0.02 / math.sqrt(2 * cfg.n_layers))
 
     def num_params(self) -> int:
@@ -418,16 +528,28 @@ class LM(nn.Module):
         if idx.numel() and not torch.compiler.is_compiling() and (idx.min() < 0 or idx.max() >= self.cfg.vocab_size):
             raise ValueError(f"idx holds token ids outside [0, {self.cfg.vocab_size}) (the model's vocabulary)")
 
-    def forward(self, idx, return_attention: bool = False, sequential: bool = False):
-        """Logits (B, T, V); ``sequential=True`` runs the reference loop of the recurrent mixing."""
+    def forward(self, idx, sequential: bool = False):
+        """Logits (B, T, V); ``sequential=True`` runs the reference loops of the recurrent mixing."""
         self._check(idx)
         x = self.embed(idx)
-        attention = []
         for block in self.blocks:
-            x, probs = block(x, return_attention=return_attention, sequential=sequential)
-            attention.append(probs)
-        logits = F.linear(self.norm(x), self.embed.weight)
-        return (logits, attention) if return_attention else logits
+            x = block(x, sequential)
+        return F.linear(self.norm(x), self.embed.weight)
+
+    def mixer_inputs(self, idx) -> list[torch.Tensor]:
+        """Per block, the normalised input x_t (B, T, d) its sequence mixing sees."""
+        self._check(idx)
+        x, out = self.embed(idx), []
+        for block in self.blocks:
+            out.append(block.norm1(x))
+            x = block(x)
+        return out
+
+    def attention_maps(self, idx) -> list[torch.Tensor]:
+        """Per block of a transformer, the softmax attention probabilities (B, H, T, T)."""
+        if self.kind != "transformer":
+            raise ValueError(f"a {self.kind} model has no softmax attention maps")
+        return [block.mix.attention(x) for block, x in zip(self.blocks, self.mixer_inputs(idx))]
 
     def init_state(self, batch: int):
         p = self.embed.weight
@@ -443,41 +565,16 @@ class LM(nn.Module):
             new.append(s)
         return F.linear(self.norm(x), self.embed.weight), new
 
-    def spectral_modules(self):
+    def spectral_modules(self) -> list[Mixer]:
         """The recurrent mixers, one per layer (empty for the transformer)."""
-        return [b.mix for b in self.blocks if isinstance(b.mix, RecurrentMixer)]
-
-
-class DissipativeLM(LM):
-    def __init__(self, cfg: ModelConfig):
-        super().__init__(cfg, "dissipative")
-
-
-class HamiltonianLM(LM):
-    def __init__(self, cfg: ModelConfig):
-        super().__init__(cfg, "hamiltonian")
-
-
-class NoContextLM(LM):
-    def __init__(self, cfg: ModelConfig):
-        super().__init__(cfg, "no_context")
-
-
-class TransformerLM(LM):
-    def __init__(self, cfg: ModelConfig):
-        super().__init__(cfg, "transformer")
-
-
-_CLASSES = {"dissipative": DissipativeLM, "hamiltonian": HamiltonianLM,
-            "no_context": NoContextLM, "transformer": TransformerLM}
+        return [b.mix for b in self.blocks if isinstance(b.mix, Mixer)]
 
 
 def build_model(kind: str, cfg: ModelConfig) -> LM:
     """The model of family ``kind`` with configuration ``cfg``."""
-    if kind not in _CLASSES:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    validate.one_of(kind, "kind", KINDS)
     validate.instance(cfg, "cfg", ModelConfig, "a ModelConfig")
-    return _CLASSES[kind](cfg)
+    return LM(cfg, kind)
 
 
 def count_params(kind: str, cfg: ModelConfig) -> int:

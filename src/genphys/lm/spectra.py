@@ -1,14 +1,22 @@
-"""Spectral analysis of a trained recurrent LM (chapter 7): modes, energy budget, complex-plane plots.
+"""Spectral analysis of a trained recurrent LM (chapter 7): the closed loop, which the data determine.
 
-Per layer the free generator has eigenvalues lambda_k = r_k + i w_k and the closed loop the
-multipliers a_k = (1 - g_k) e^{lambda_k}.  With a threshold ``eps`` (rate per token) a mode is
+A recurrent layer runs psi_t = a_t psi_{t-1} + b_t with diagonal multipliers a_k.  For the
+constant-gain family a_k = (1 - g_k) e^{lambda_k}, and only a_k is identifiable: (1 - g) folds
+into the drive and g into the value projection, so r_k and g_k apart are a choice of
+parametrisation, not a property of the trained function.  The spectrum is therefore read from
+the *closed loop*, per token, with the threshold explicit (:func:`genphys.spectral.classify_modes`):
 
-* **decay** when r_k < -eps (forgetting), **growth** when r_k > eps (amplification),
-  **neutral** when |r_k| <= eps (preservation) - the paper's convention (chapter 7, eq. ch7-free);
+* rate rho_k = ln|a_k|: **decay** when rho_k < -eps, **growth** when rho_k > eps, **neutral**
+  when |rho_k| <= eps (the paper's convention, chapter 7, eq. ch7-free, applied to the closed loop);
+* memory time tau_k = -1 / ln|a_k| tokens for a contracting mode;
+* energy budget: the sum of rho over decay modes, over growth modes, and their sum ``net``
+  (the neutral modes' sum is reported apart).
 
-and the **energy budget** is the paper's table: sum of r over decay modes, over growth modes,
-and the net sum of all rates.  The closed loop is stable in mode k when |a_k| < 1, i.e.
-r_k < -log(1 - g_k): a growth mode is stable whenever the measurement gain outweighs it.
+The generator view (r_k of lambda_k = r_k + i w_k) is kept under ``generator``, with this caveat:
+for the constant-gain family it is not determined by the data.  For the selective family the
+multipliers a_{t,k} vary with the token; :func:`layer_spectra` then reads them along text and
+reports their effective value exp(mean_t ln a_{t,k}) (what a long stretch of text multiplies a mode
+by, per token), their quantiles and a histogram of ln|a_{t,k}|.
 """
 
 from __future__ import annotations
@@ -17,23 +25,43 @@ import numpy as np
 
 from genphys import spectral, validate
 
-EPS = 1e-3   # rates per token with |r| <= EPS count as neutral (a time scale of at least 1000 tokens)
+EPS = 1e-3      # rates per token with |rho| <= EPS count as neutral (a time scale of at least 1000 tokens)
+BINS = np.linspace(-6.0, 0.5, 66)           # histogram edges of ln|a_{t,k}| for the selective family
+QUANTILES = (0.05, 0.5, 0.95)
 
 
-def layer_spectra(model) -> list[dict]:
-    """Per recurrent layer: ``rate`` r_k, ``freq`` w_k, ``gain`` g_k and ``multiplier`` a_k as numpy arrays."""
+def layer_spectra(model, idx=None) -> list[dict]:
+    """Per recurrent layer: ``rate``, ``freq`` (the generator), ``gain`` and the closed-loop ``multiplier`` a_k.
+
+    A selective model needs ``idx`` (token ids (B, T)): its ``multiplier`` is then the effective
+    exp(mean_t ln a_{t,k}), its ``gain`` the mean over tokens, and it adds ``abs_quantiles``
+    (|a_{t,k}| at :data:`QUANTILES`, per mode) and ``log_abs_hist`` (counts over :data:`BINS`).
+    """
     import torch
 
     mods = model.spectral_modules()
     if not mods:
         raise ValueError(f"a {getattr(model, 'kind', type(model).__name__)} model has no recurrent layers to analyse")
+    selective = model.kind == "selective"
+    if selective and idx is None:
+        raise ValueError("idx (token ids) is needed: a selective model's multipliers depend on the token")
     out = []
     with torch.no_grad():
-        for m in mods:
+        inputs = model.mixer_inputs(idx) if selective else [None] * len(mods)
+        for m, x in zip(mods, inputs):
             lam = m.eigenvalues().to(torch.complex128).cpu().numpy()
-            out.append({"rate": lam.real.copy(), "freq": lam.imag.copy(),
-                        "gain": m.gain().double().cpu().numpy(),
-                        "multiplier": m.multipliers().cpu().numpy().astype(np.complex128)})
+            entry = {"rate": lam.real.copy(), "freq": lam.imag.copy()}
+            if selective:
+                a = m.multipliers(x).to(torch.complex128).reshape(-1, lam.size).cpu().numpy()   # (tokens, N)
+                log_abs = np.log(np.abs(a))
+                entry["multiplier"] = np.exp(log_abs.mean(0)) * np.exp(1j * lam.imag)
+                entry["gain"] = m.gain(x).double().reshape(-1, lam.size).mean(0).cpu().numpy()
+                entry["abs_quantiles"] = np.quantile(np.abs(a), QUANTILES, axis=0)
+                entry["log_abs_hist"] = np.histogram(np.clip(log_abs, BINS[0], BINS[-1]), BINS)[0]
+            else:
+                entry["multiplier"] = m.multipliers().to(torch.complex128).reshape(-1).cpu().numpy()
+                entry["gain"] = m.gain().double().cpu().numpy()
+            out.append(entry)
     return out
 
 
@@ -42,70 +70,86 @@ def _rates(rates) -> np.ndarray:
 
 
 def classify(rates, eps: float = EPS) -> dict:
-    """Counts of ``decay`` (r < -eps), ``growth`` (r > eps) and ``neutral`` (|r| <= eps) modes."""
+    """Counts of ``decay`` (rate < -eps), ``growth`` (rate > eps) and ``neutral`` (|rate| <= eps) modes."""
     return spectral.count_modes(rates, eps)
 
 
 def energy_budget(rates, eps: float = EPS) -> dict:
-    """The paper's table: sum_j r_j over decay modes, over growth modes, and net = sum over all modes."""
+    """The paper's table: sum of the rates over decay modes, over growth modes, net = their sum; neutral apart."""
     r = _rates(rates)
-    return {"total_decay": float(r[r < -eps].sum()), "total_growth": float(r[r > eps].sum()),
-            "net": float(r.sum()), "eps": float(eps)}
+    kinds = spectral.classify_modes(r, eps)
+    decay, growth = float(r[kinds == spectral.DECAY].sum()), float(r[kinds == spectral.GROWTH].sum())
+    return {"total_decay": decay, "total_growth": growth, "net": decay + growth,
+            "neutral": float(r[kinds == spectral.NEUTRAL].sum()), "eps": float(eps)}
 
 
-def closed_loop(multipliers) -> dict:
-    """Counts of contracting (|a| < 1), unit (| |a| - 1 | <= 1e-6, float32 rounding) and expanding (|a| > 1) modes."""
-    mod = np.abs(np.asarray(multipliers))
-    unit = np.isclose(mod, 1.0, rtol=0, atol=1e-6)
-    return {"contracting": int(((mod < 1) & ~unit).sum()), "unit": int(unit.sum()),
-            "expanding": int(((mod > 1) & ~unit).sum()), "max_abs": float(mod.max())}
+def closed_loop_rates(spectra: list[dict]) -> np.ndarray:
+    """rho_k = ln|a_k| over all layers: the identifiable rates per token."""
+    return spectral.log_moduli(np.concatenate([s["multiplier"] for s in spectra]))
 
 
 def summary(spectra: list[dict], eps: float = EPS) -> dict:
-    """Mode counts, energy budget and closed-loop counts over all layers, and per layer."""
+    """Closed loop (counts, budget, max |a|, memory times of the decay modes) over all layers and per layer.
+
+    The generator view (counts and budget of r_k) is reported apart, under ``generator``.
+    """
+    def closed(items):
+        rho = closed_loop_rates(items)
+        tau = -1.0 / rho[rho < -eps]                 # decay modes; a neutral mode remembers >= 1/eps tokens
+        return {"modes": classify(rho, eps), "energy_budget": energy_budget(rho, eps),
+                "max_abs": float(np.exp(rho.max())),
+                "memory_time_median": float(np.median(tau)) if tau.size else float("inf"),
+                "memory_time_max": float(tau.max()) if tau.size else float("inf"),
+                "memory_times_over_100": int((tau > 100).sum())}
+
     rates = np.concatenate([s["rate"] for s in spectra])
-    mult = np.concatenate([s["multiplier"] for s in spectra])
-    growth = rates > eps
-    stable_growth = int((growth & (np.abs(mult) < 1)).sum())
-    return {"modes": classify(rates, eps), "energy_budget": energy_budget(rates, eps),
-            "closed_loop": closed_loop(mult), "stabilised_growth_modes": stable_growth,
-            "per_layer": [{"modes": classify(s["rate"], eps), "energy_budget": energy_budget(s["rate"], eps)}
-                          for s in spectra]}
+    return {"closed_loop": closed(spectra),
+            "generator": {"modes": classify(rates, eps), "energy_budget": energy_budget(rates, eps)},
+            "per_layer": [closed([s]) for s in spectra]}
+
+
+_ARRAYS = ("rate", "freq", "gain", "abs_quantiles", "log_abs_hist")
 
 
 def to_json(spectra: list[dict]) -> list[dict]:
-    """Spectra as plain lists (complex numbers split into real and imaginary parts)."""
-    return [{"rate": s["rate"].tolist(), "freq": s["freq"].tolist(), "gain": s["gain"].tolist(),
+    """Spectra as plain lists (complex multipliers split into real and imaginary parts)."""
+    return [{**{k: np.asarray(s[k]).tolist() for k in _ARRAYS if k in s},
              "multiplier_re": s["multiplier"].real.tolist(), "multiplier_im": s["multiplier"].imag.tolist()}
             for s in spectra]
 
 
 def from_json(items: list[dict]) -> list[dict]:
     """Inverse of :func:`to_json`."""
-    return [{"rate": np.array(s["rate"]), "freq": np.array(s["freq"]), "gain": np.array(s["gain"]),
+    return [{**{k: np.array(s[k]) for k in _ARRAYS if k in s},
              "multiplier": np.array(s["multiplier_re"]) + 1j * np.array(s["multiplier_im"])} for s in items]
 
 
-def plot_complex_plane(spectra: list[dict], axes=None, eps: float = EPS, title: str = ""):
-    """Left: lambda_k in the complex plane coloured decay/growth/neutral; right: a_k with the unit circle."""
+def plot_closed_loop(spectra: list[dict], axes=None, eps: float = EPS, title: str = ""):
+    """Left: a_k in the complex plane with the unit circle; right: the memory times tau_k = -1/ln|a_k|, by kind."""
     import matplotlib.pyplot as plt
 
     from genphys import plotting
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9.6, 4.0))
-    rates = np.concatenate([s["rate"] for s in spectra])
-    freqs = np.concatenate([s["freq"] for s in spectra])
     mult = np.concatenate([s["multiplier"] for s in spectra])
-    kinds = spectral.classify_modes(rates, eps)
-    for kind in ("decay", "growth", "neutral"):
-        sel = kinds == kind
-        axes[0].scatter(rates[sel], freqs[sel], s=12, color=plotting.color(kind), label=f"{kind} ({sel.sum()})")
-        axes[1].scatter(mult.real[sel], mult.imag[sel], s=12, color=plotting.color(kind), label=kind)
-    axes[0].axvline(0, color="k", lw=0.8)
-    axes[0].set(xlabel=r"rate $r_k$ (per token)", ylabel=r"frequency $\omega_k$", title=title or r"generator $\lambda_k$")
-    axes[0].legend(loc="best", fontsize=8)
+    rho = spectral.log_moduli(mult)
+    kinds = spectral.classify_modes(rho, eps)
     t = np.linspace(0, 2 * np.pi, 400)
-    axes[1].plot(np.cos(t), np.sin(t), color="k", lw=0.8)
-    axes[1].set(xlabel=r"Re $a_k$", ylabel=r"Im $a_k$", title=r"closed loop $a_k=(1-g_k)e^{\lambda_k}$", aspect="equal")
+    axes[0].plot(np.cos(t), np.sin(t), color="k", lw=0.8)
+    for kind in spectral.KINDS:
+        sel = kinds == kind
+        if sel.any():
+            axes[0].scatter(mult.real[sel], mult.imag[sel], s=12, color=plotting.color(kind), label=f"{kind} ({sel.sum()})")
+    axes[0].set(xlabel=r"Re $a_k$", ylabel=r"Im $a_k$", aspect="equal",
+                title=title or r"closed loop $a_k$, with the unit circle")
+    axes[0].legend(loc="lower left", fontsize=8)
+    tau = spectral.memory_times(mult)
+    finite = tau[np.isfinite(tau)]
+    if finite.size:
+        edges = np.logspace(np.log10(max(finite.min(), 0.1)), np.log10(finite.max() * 1.01), 30)
+        axes[1].hist(finite, bins=edges, color=plotting.color("decay"))
+        axes[1].set_xscale("log")
+    axes[1].set(xlabel=r"memory time $\tau_k = -1/\ln|a_k|$ (tokens)", ylabel="modes",
+                title=f"{int((~np.isfinite(tau)).sum())} modes with $|a_k| \\geq 1$ not shown")
     return axes

@@ -3,7 +3,7 @@
 Attention that *samples* one key per head, instead of averaging the values with the softmax
 weights, makes the attended positions an unobserved environment index ``s`` of the instrument
 of chapter 2: ``Phi_y = sum_s K_{y,s} . K_{y,s}^dag`` (chapter 2, eq. ch2-stochastic).  This
-module builds that reading for a :class:`genphys.lm.models.TransformerLM`, its fine-grained
+module builds that reading for a transformer (:func:`genphys.lm.models.build_model` with ``"transformer"``), its fine-grained
 Kraus operators, and the total-variation gap between the soft and the stochastic readings.
 """
 
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from genphys import config, fock, histories, validate
 from genphys.histories import GAISystem
-from genphys.lm.models import ModelConfig, TransformerLM
+from genphys.lm.models import LM, ModelConfig, build_model
 
 READINGS = ("soft", "all_blocks", "block_per_step")
 
@@ -35,7 +35,7 @@ def _attention_branches(model, idx, stochastic: Sequence[int]):
     inputs = []
     for block in model.blocks:
         inputs.append(x)
-        x, _ = block(x)
+        x = block(x)
     last, weight = inputs[0][:, -1:], torch.ones(1, dtype=x.dtype)
     T = idx.shape[1]
     for layer, block in enumerate(model.blocks):
@@ -70,8 +70,8 @@ class StochasticAttention(GAISystem):
     """
 
     def __init__(self, model, vocab: Sequence[str], eot: int, reading: str = "all_blocks", bos: int | None = None):
-        if not isinstance(model, TransformerLM):
-            raise TypeError(f"model must be a genphys.lm.models.TransformerLM, got {type(model).__name__}")
+        if not isinstance(model, LM) or model.kind != "transformer":
+            raise TypeError(f"model must be a transformer genphys.lm.models.LM, got {getattr(model, 'kind', type(model).__name__)}")
         if reading not in READINGS:
             raise ValueError(f"reading must be one of {READINGS}, got {reading!r}")
         if len(vocab) != model.cfg.vocab_size:
@@ -149,7 +149,7 @@ def attention_tv_gap(model, vocab: Sequence[str], eot: int, max_len: int, prompt
 
 
 def train_tiny_transformer(system, n_texts: int, steps: int, seed: int, max_len: int, batch: int = 128, **overrides):
-    """A :class:`genphys.lm.models.TransformerLM` fitted in seconds to ``n_texts`` histories sampled from ``system``.
+    """A transformer (:class:`genphys.lm.models.LM`) fitted in seconds to ``n_texts`` histories sampled from ``system``.
 
     Cross-entropy on ``bos + history`` (padded after eot with eot, padding not scored), AdamW on
     minibatches of ``batch`` texts.
@@ -164,7 +164,7 @@ def train_tiny_transformer(system, n_texts: int, steps: int, seed: int, max_len:
     for row, h in enumerate(texts):
         tokens[row, 1:len(h) + 1] = torch.tensor(h, dtype=torch.long)
         scored[row, :len(h)] = True
-    model = TransformerLM(cfg)
+    model = build_model("transformer", cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
     gen = torch.Generator().manual_seed(seed)
     with config.one_torch_thread():

@@ -32,6 +32,18 @@ class Tokenizer:
         validate.text(text, "text")
         return self.hf.encode(text, add_special_tokens=False).ids
 
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        """The ids of ``text`` and, per token, the ``(start, end)`` character span it covers."""
+        validate.text(text, "text")
+        enc = self.hf.encode(text, add_special_tokens=False)
+        return enc.ids, [tuple(o) for o in enc.offsets]
+
+    def byte_lengths(self) -> list[int]:
+        """UTF-8 bytes of every token (0 for ``<|endoftext|>``): byte-level BPE writes one character per byte."""
+        if not hasattr(self, "_bytes"):
+            self._bytes = [0 if i == self.eot else len(self.hf.id_to_token(i)) for i in range(self.vocab_size)]
+        return self._bytes
+
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         texts = list(texts) if not isinstance(texts, str) else None
         if texts is None or not all(isinstance(t, str) for t in texts):
