@@ -25,7 +25,7 @@ EXPLICIT = re.compile(r"\b(?:fontsize|labelsize)\s*=\s*(?:([0-9.]+)|[\"']([a-z-]
 MAKES_FIGURE = re.compile(r"plt\.(?:subplots|figure)\(")
 RELATIVE = {"xx-small": 0.579, "x-small": 0.694, "small": 0.833, "medium": 1.0, "large": 1.2,
             "x-large": 1.44, "xx-large": 1.728}
-#: Chapter 7 is being rewritten elsewhere; its figures are listed for its author (issue 15).
+#: Pages whose figures are being rewritten elsewhere (bookhtml.PENDING).
 PENDING = bookhtml.PENDING
 
 

@@ -143,7 +143,7 @@ def plot_closed_loop(spectra: list[dict], axes=None, eps: float = EPS, title: st
             axes[0].scatter(mult.real[sel], mult.imag[sel], s=12, color=plotting.color(kind), label=f"{kind} ({sel.sum()})")
     axes[0].set(xlabel=r"Re $a_k$", ylabel=r"Im $a_k$", aspect="equal",
                 title=title or r"closed loop $a_k$, with the unit circle")
-    axes[0].legend(loc="lower left", fontsize=8)
+    axes[0].legend(loc="lower left")
     tau = spectral.memory_times(mult)
     finite = tau[np.isfinite(tau)]
     if finite.size:
