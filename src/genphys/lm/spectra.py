@@ -150,6 +150,8 @@ def plot_closed_loop(spectra: list[dict], axes=None, eps: float = EPS, title: st
         edges = np.logspace(np.log10(max(finite.min(), 0.1)), np.log10(finite.max() * 1.01), 30)
         axes[1].hist(finite, bins=edges, color=plotting.color("decay"))
         axes[1].set_xscale("log")
+    left_out = int((~np.isfinite(tau)).sum())
     axes[1].set(xlabel=r"memory time $\tau_k = -1/\ln|a_k|$ (tokens)", ylabel="modes",
-                title=f"{int((~np.isfinite(tau)).sum())} modes with $|a_k| \\geq 1$ not shown")
+                title=f"memory times ({left_out} modes with $|a_k| \\geq 1$ left out)" if left_out
+                else "memory times of the contracting modes")
     return axes
