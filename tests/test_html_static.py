@@ -143,22 +143,18 @@ def colab_link(soup: BeautifulSoup, name: str) -> list[str]:
     return []
 
 
+def _matches(text: str, patterns: list[str], what: str, where: str = "") -> list[str]:
+    """One problem per match of ``patterns`` in ``text``, with its context."""
+    return [f"{what} {m.group(0)!r}{where}: ...{text[max(0, m.start() - 50):m.end() + 30]}..."
+            for pattern in patterns for m in re.finditer(pattern, text)]
+
+
 def bookkeeping_words(soup: BeautifulSoup) -> list[str]:
-    text = prose_text(soup, with_outputs=True)
-    problems = []
-    for pattern in BOOKKEEPING:
-        for m in re.finditer(pattern, text):
-            problems.append(f"bookkeeping words {m.group(0)!r}: ...{text[max(0, m.start() - 50):m.end() + 30]}...")
-    return problems
+    return _matches(prose_text(soup, with_outputs=True), BOOKKEEPING, "bookkeeping words")
 
 
 def raw_values_in_prose(soup: BeautifulSoup) -> list[str]:
-    text = prose_text(soup, with_outputs=False)
-    problems = []
-    for pattern in RAW_VALUES:
-        for m in re.finditer(pattern, text):
-            problems.append(f"raw value {m.group(0)!r} in a sentence: ...{text[max(0, m.start() - 50):m.end() + 30]}...")
-    return problems
+    return _matches(prose_text(soup, with_outputs=False), RAW_VALUES, "raw value", " in a sentence")
 
 
 def numbering(soup: BeautifulSoup, name: str) -> list[str]:
