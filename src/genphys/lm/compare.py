@@ -8,7 +8,8 @@ Protocol (one artifact per data source, :func:`artifact_name`):
   the headline numbers and reported apart;
 * **learning rate** - a sweep of ``rates`` x the first two seeds per family at the base budget;
   the rate with the lowest mean *development* bits per byte is chosen, and the third seed is
-  trained at it.  Larger budgets keep the base budget's rate, with the cosine schedule laid over
+  trained at it.  When that rate is at an end of the grid, the grid grows by a factor of two
+  beyond that end (at most :data:`EXTEND` times), so the chosen rate is bracketed by worse ones.  Larger budgets keep the base budget's rate, with the cosine schedule laid over
   the longer run (at a fixed model size the best rate of a cosine schedule moves little with
   the budget; the sweep at 1x is what the runs can afford);
 * **budgets** - multiples of the base number of steps, per family (``budgets``); every budget
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import time
 from pathlib import Path
 
@@ -41,9 +43,12 @@ from genphys import validate
 from genphys.lm.models import KINDS
 
 RATES = (1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2)
+EXTEND = 2                                                # rates the sweep may add beyond either end
 SEEDS = (0, 1, 2)
 LONG = ("dissipative", "selective", "transformer")        # the families of the longest budget
 BUDGETS = {k: (1, 4, 16) if k in LONG else (1, 4) for k in KINDS}
+REAL_TEXT_KINDS = ("dissipative", "selective", "hamiltonian_norm", "transformer")
+REAL_TEXT_BUDGETS = (1, 4)
 
 
 def artifact_name(data: str) -> str:
@@ -53,33 +58,43 @@ def artifact_name(data: str) -> str:
     return "ch07-comparison-" + Path(data).stem.lower().replace("_", "-")
 
 
-def settings(scale: str = "cpu", data: str = "stories", kinds=KINDS, rates=RATES, seeds=SEEDS,
-             budgets: dict | None = None) -> dict:
+def settings(scale: str = "cpu", data: str = "stories", kinds=None, rates=RATES, seeds=SEEDS,
+             budgets: dict | None = None, sha256: str | None = None) -> dict:
     """The comparison's configuration (what its artifact is keyed by).
 
-    ``data``: ``"stories"`` (with the grammar's version, :data:`genphys.stories.VERSION`) or a text
-    file (recorded by name and SHA-256, not by path).  ``budgets``: per family, multiples of the
-    base steps (default :data:`BUDGETS`, cut to the families asked for).
+    ``data``: ``"stories"`` (with the grammar's version, :data:`genphys.stories.VERSION`), a text
+    file (recorded by name and SHA-256, not by path), or ``"file:<name>"`` with its ``sha256``:
+    the configuration of a text file's comparison without the file.  ``kinds`` and ``budgets``
+    (per family, multiples of the base steps) default to :data:`KINDS` and :data:`BUDGETS` on the
+    story source, to :data:`REAL_TEXT_KINDS` and :data:`REAL_TEXT_BUDGETS` on real text.
     """
     from genphys import config, stories
     from genphys.lm.train import preset
 
     scale = config.validate_scale(scale)
+    real = data not in ("stories",)
+    kinds = (REAL_TEXT_KINDS if real else KINDS) if kinds is None else kinds
+    budgets = budgets or ({k: REAL_TEXT_BUDGETS for k in KINDS} if real else BUDGETS)
     seeds = [validate.seed(s, "seeds[]") for s in _sequence(seeds, "seeds")]
     if len(set(seeds)) != len(seeds) or len(seeds) < 3:
         raise ValueError(f"seeds must be at least 3 distinct seeds (two for the sweep, one more), got {seeds}")
     rates = [validate.real(lr, "rates[]", low=0, low_open=True) for lr in _sequence(rates, "rates")]
     kinds = [validate.one_of(k, "kinds[]", KINDS) for k in _sequence(kinds, "kinds")]
-    budgets = {k: [validate.integer(m, f"budgets[{k!r}][]", low=1) for m in _sequence((budgets or BUDGETS)[k], k)]
+    budgets = {k: [validate.integer(m, f"budgets[{k!r}][]", low=1) for m in _sequence(budgets[k], k)]
                for k in kinds}
     if any(b[0] != 1 for b in budgets.values()):
         raise ValueError("every family's budgets must start at 1 (the base budget of the sweep)")
     base = preset(scale, "dissipative", data=_data_spec(data))
-    cfg = {"scale": scale, "data": _data_name(data), "seeds": seeds, "rates": rates, "kinds": kinds,
+    cfg = {"scale": scale, "data": _data_name(data), "seeds": seeds, "rates": sorted(rates), "extend": EXTEND,
+           "kinds": kinds,
            "budgets": budgets, "train": {k: v for k, v in base.to_dict().items() if k not in ("kind", "lr", "seed", "model")},
            "model": base.model.to_dict(), "test_stories": base.eval_stories}
     if data == "stories":
         cfg["grammar_version"] = stories.VERSION
+    elif data.startswith("file:"):
+        if not isinstance(sha256, str) or not re.fullmatch("[0-9a-f]{64}", sha256):
+            raise ValueError(f"sha256 must be the 64 hex digits of {data[5:]!r} when data names a file, got {sha256!r}")
+        cfg["data_sha256"] = sha256
     elif data != "tinystories":
         cfg["data_sha256"] = hashlib.sha256(Path(data).read_bytes()).hexdigest()
     return cfg
@@ -91,6 +106,8 @@ def _data_spec(data: str) -> str:
 
 def _data_name(data: str) -> str:
     if data in ("stories", "tinystories"):
+        return data
+    if validate.text(data, "data").startswith("file:") and len(data) > 5:
         return data
     path = Path(validate.text(data, "data"))
     if not path.is_file():
@@ -113,16 +130,34 @@ def run_key(kind: str, lr: float, seed: int, budget: int) -> str:
     return f"{kind}-lr{lr:g}-s{seed}-x{budget}"
 
 
+def sweep(cfg: dict, done: dict, kind: str) -> tuple[list[float], float | None]:
+    """The rates of ``kind``'s sweep and the chosen one: the lowest mean development bits per byte
+    over the sweep seeds (None until every rate of the sweep ran).
+
+    The grid ``cfg["rates"]`` grows by a factor of two beyond whichever end holds the lowest score,
+    at most ``cfg["extend"]`` rates each way.
+    """
+    grid, rates = cfg["rates"], list(cfg["rates"])
+    while True:
+        scores = {}
+        for lr in rates:
+            rows = [done.get(run_key(kind, lr, s, 1)) for s in cfg["seeds"][:2]]
+            if any(r is None for r in rows):
+                return rates, None
+            scores[lr] = np.mean([r["dev_bits_per_byte"] if r.get("dev_bits_per_byte") is not None else np.inf
+                                  for r in rows])                  # a diverged run scores infinitely badly
+        best = min(scores, key=scores.get)
+        if best == rates[-1] and sum(lr > grid[-1] for lr in rates) < cfg["extend"]:
+            rates.append(rates[-1] * 2)
+        elif best == rates[0] and sum(lr < grid[0] for lr in rates) < cfg["extend"]:
+            rates.insert(0, rates[0] / 2)
+        else:
+            return rates, best
+
+
 def best_rate(cfg: dict, done: dict, kind: str) -> float | None:
-    """The sweep's rate with the lowest mean development bits per byte over the sweep seeds (None until all ran)."""
-    scores = {}
-    for lr in cfg["rates"]:
-        rows = [done.get(run_key(kind, lr, s, 1)) for s in cfg["seeds"][:2]]
-        if any(r is None for r in rows):
-            return None
-        scores[lr] = np.mean([r["dev_bits_per_byte"] if r.get("dev_bits_per_byte") is not None else np.inf
-                              for r in rows])                      # a diverged run scores infinitely badly
-    return min(scores, key=scores.get)
+    """The rate :func:`sweep` chose for ``kind`` (None until its sweep is complete)."""
+    return sweep(cfg, done, kind)[1]
 
 
 def pending(cfg: dict, done: dict) -> list[tuple]:
@@ -133,8 +168,8 @@ def pending(cfg: dict, done: dict) -> list[tuple]:
     """
     out = []
     for kind in cfg["kinds"]:
-        out += [(kind, lr, s, 1) for lr in cfg["rates"] for s in cfg["seeds"][:2]]
-        lr = best_rate(cfg, done, kind)
+        rates, lr = sweep(cfg, done, kind)
+        out += [(kind, r, s, 1) for r in rates for s in cfg["seeds"][:2]]
         if lr is not None:
             out += [(kind, lr, s, b) for b in cfg["budgets"][kind] for s in cfg["seeds"]]
     seen, todo = set(), []
@@ -333,7 +368,8 @@ def collect(cfg: dict, done: dict, floor: float | None = None) -> dict:
                                "recall_nats_std": rec[1], "other_nats": oth[0], "other_nats_std": oth[1],
                                "recall_tokens": rows[0]["recall_tokens"]})
     seed0 = {k: done.get(run_key(k, best[k], cfg["seeds"][0], 1)) for k in cfg["kinds"] if best[k] is not None}
-    return {"runs": runs, "best_lr": {k: v for k, v in best.items() if v is not None}, "table": table, "recall": recall,
+    return {"runs": runs, "best_lr": {k: v for k, v in best.items() if v is not None},
+            "sweep_rates": {k: sweep(cfg, done, k)[0] for k in cfg["kinds"]}, "table": table, "recall": recall,
             "scaling": scaling(table, floor), "floor": floor,
             "spectra": {k: r["spectra"] for k, r in seed0.items() if r and "spectra" in r},
             "samples": {k: r["samples"] for k, r in seed0.items() if r and "samples" in r},
@@ -375,7 +411,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m genphys.lm.compare", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", default="cpu", choices=("tiny", "cpu", "gpu"))
     parser.add_argument("--data", default="stories", help="'stories', 'tinystories' or a text file")
-    parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    parser.add_argument("--kinds", nargs="+", default=None, choices=KINDS,
+                        help="default: every family on the story source, four on real text")
     parser.add_argument("--workers", type=cli.integer(1), default=2)
     parser.add_argument("--max-runs", type=cli.integer(1), default=None, help="stop after this many new runs")
     parser.add_argument("--collect-only", action="store_true", help="only rewrite the artifact from the stored runs")
