@@ -112,3 +112,17 @@ def test_bad_settings():
         compare.settings("tiny", data="no/such/file.txt")
     with pytest.raises(ValueError, match="kinds"):
         compare.settings("tiny", kinds=("lstm",))
+
+
+def test_text_file_stats_split_every_story_once(tmp_path):
+    from genphys.lm import data as lmdata
+
+    text = tmp_path / "tales.txt"
+    tales = [f"Tale {i}: a cat named Cat{i} found a hat." for i in range(3 * lmdata.HOLDOUT_EVERY)]
+    text.write_text("\n<|endoftext|>\n".join(tales) + "\n", encoding="utf-8")
+    cfg = {**compare.settings("tiny", str(text)), "data_path": str(text)}
+    stats = compare.text_file_stats(cfg, compare.tokenizer_text(cfg, tmp_path))
+    assert stats["train_stories"] + stats["dev_stories"] + stats["test_stories"] == len(tales)
+    assert stats["dev_stories"] + stats["test_stories"] == 3
+    assert stats["train_tokens"] > stats["train_stories"]                       # every story has its <eot> and more
+    assert stats["epochs"]["4"] == pytest.approx(4 * stats["epochs"]["1"], rel=1e-12)

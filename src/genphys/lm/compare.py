@@ -195,6 +195,23 @@ def held_out(cfg: dict, src):
     return held[:half], held[half:], None
 
 
+def text_file_stats(cfg: dict, tok_text: str) -> dict:
+    """A text file's comparison: how many stories train, how many are held out, and the epochs each budget makes."""
+    from genphys import stories
+    from genphys.lm import data as lmdata
+    from genphys.lm.checkpoint import tokenizer_from_text
+
+    tok = tokenizer_from_text(tok_text, "the comparison's tokenizer")
+    every = lmdata.HOLDOUT_EVERY
+    train = [s for i, s in enumerate(stories.read_stories(cfg["data_path"])) if i % every != every - 1]
+    dev, test, _ = held_out(cfg, lmdata.source(cfg["data_path"], log=lambda _: None))
+    tokens = sum(len(tok.encode(s)) + 1 for s in train)                    # each story with its <eot>
+    base = cfg["train"]["steps"] * cfg["train"]["batch_size"] * cfg["train"]["seq_len"]
+    budgets = sorted({b for bs in cfg["budgets"].values() for b in bs})
+    return {"train_stories": len(train), "dev_stories": len(dev), "test_stories": len(test),
+            "train_tokens": tokens, "epochs": {str(b): base * b / tokens for b in budgets}}
+
+
 def _flops(kind: str, params: int, tokens: int, seq_len: int, cfg_model: dict) -> float:
     """Training FLOPs, 6 N D, plus the transformer's attention, 6 L T d per token (half of it masked, both counted)."""
     attention = 6 * cfg_model["n_layers"] * seq_len * cfg_model["d_model"] if kind == "transformer" else 0
@@ -427,6 +444,8 @@ def main(argv=None):
     if cfg["data"] == "stories":
         floor = source_bits_per_byte(held_out(cfg, lmdata.source("stories"))[1])
     result = collect(cfg, done, floor)
+    if cfg["data"].startswith("file:"):
+        result["text"] = text_file_stats(where, tokenizer_text(cfg, folder))
     art = artifacts.store(name, cfg, result, wall_time_s=3600 * result["coverage"]["cpu_hours"],
                           extra={"session_wall_time_s": time.perf_counter() - start})
     print(f"{name}: {result['coverage']['stored']} runs stored, {result['coverage']['missing']} to go; "
