@@ -163,8 +163,9 @@ def best_rate(cfg: dict, done: dict, kind: str) -> float | None:
 def pending(cfg: dict, done: dict) -> list[tuple]:
     """The runs ``(kind, lr, seed, budget)`` not yet done whose learning rate is known.
 
-    Budget by budget, family by family: a family's third seed comes right after its sweep, so an
-    interrupted comparison leaves whole families, not a little of every one.
+    Budget by budget, family by family (the families of the longest budget, :data:`LONG`, first): a
+    family's third seed comes right after its sweep, so an interrupted comparison leaves whole
+    families, not a little of every one.
     """
     out = []
     for kind in cfg["kinds"]:
@@ -173,7 +174,7 @@ def pending(cfg: dict, done: dict) -> list[tuple]:
         if lr is not None:
             out += [(kind, lr, s, b) for b in cfg["budgets"][kind] for s in cfg["seeds"]]
     seen, todo = set(), []
-    for spec in sorted(out, key=lambda s: (s[3], cfg["kinds"].index(s[0]), s[2] >= 2)):
+    for spec in sorted(out, key=lambda s: (s[3], s[0] not in LONG, cfg["kinds"].index(s[0]), s[2] >= 2)):
         key = run_key(*spec)
         if key not in done and key not in seen:
             seen.add(key)
