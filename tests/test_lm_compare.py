@@ -126,3 +126,10 @@ def test_text_file_stats_split_every_story_once(tmp_path):
     assert stats["dev_stories"] + stats["test_stories"] == 3
     assert stats["train_tokens"] > stats["train_stories"]                       # every story has its <eot> and more
     assert stats["epochs"]["4"] == pytest.approx(4 * stats["epochs"]["1"], rel=1e-12)
+
+
+def test_every_family_has_a_place_in_the_order():
+    from genphys.lm.models import KINDS
+
+    assert sorted(compare.PRIORITY) == sorted(KINDS) and len(set(compare.PRIORITY)) == len(KINDS)
+    assert compare.PRIORITY[: len(compare.LONG)] == compare.LONG

@@ -47,6 +47,9 @@ EXTEND = 2                                                # rates the sweep may 
 SEEDS = (0, 1, 2)
 LONG = ("dissipative", "selective", "transformer")        # the families of the longest budget
 BUDGETS = {k: (1, 4, 16) if k in LONG else (1, 4) for k in KINDS}
+#: the order of the runs within a budget: the families of the longest budget, then the ablations that take
+#: one piece from the dissipative model (context, measurement), then the Hamiltonian twins
+PRIORITY = LONG + ("no_context", "decay_only", "hamiltonian_norm", "hamiltonian")
 REAL_TEXT_KINDS = ("dissipative", "selective", "hamiltonian_norm", "transformer")
 REAL_TEXT_BUDGETS = (1, 4)
 
@@ -163,9 +166,8 @@ def best_rate(cfg: dict, done: dict, kind: str) -> float | None:
 def pending(cfg: dict, done: dict) -> list[tuple]:
     """The runs ``(kind, lr, seed, budget)`` not yet done whose learning rate is known.
 
-    Budget by budget, family by family (the families of the longest budget, :data:`LONG`, first): a
-    family's third seed comes right after its sweep, so an interrupted comparison leaves whole
-    families, not a little of every one.
+    Budget by budget, family by family in the order of :data:`PRIORITY`: a family's third seed comes
+    right after its sweep, so an interrupted comparison leaves whole families, not a little of every one.
     """
     out = []
     for kind in cfg["kinds"]:
@@ -174,7 +176,7 @@ def pending(cfg: dict, done: dict) -> list[tuple]:
         if lr is not None:
             out += [(kind, lr, s, b) for b in cfg["budgets"][kind] for s in cfg["seeds"]]
     seen, todo = set(), []
-    for spec in sorted(out, key=lambda s: (s[3], s[0] not in LONG, cfg["kinds"].index(s[0]), s[2] >= 2)):
+    for spec in sorted(out, key=lambda s: (s[3], PRIORITY.index(s[0]), s[2] >= 2)):
         key = run_key(*spec)
         if key not in done and key not in seen:
             seen.add(key)
@@ -360,7 +362,10 @@ def _stat(values) -> tuple[float, float]:
 
 
 def collect(cfg: dict, done: dict, floor: float | None = None) -> dict:
-    """The comparison's result from its stored runs: best rates, per-budget tables, scaling, recall, spectra, samples."""
+    """The comparison's result from its stored runs: best rates, per-budget tables, scaling, recall, spectra, samples.
+
+    ``spectra`` are the seed-0 models' at the base budget; ``spectra_later`` theirs at the larger budgets.
+    """
     runs = [{k: v for k, v in r.items() if k not in ("spectra", "samples")} for r in done.values()]
     best = {k: best_rate(cfg, done, k) for k in cfg["kinds"]}
     table, recall = [], []
@@ -386,10 +391,14 @@ def collect(cfg: dict, done: dict, floor: float | None = None) -> dict:
                                "recall_nats_std": rec[1], "other_nats": oth[0], "other_nats_std": oth[1],
                                "recall_tokens": rows[0]["recall_tokens"]})
     seed0 = {k: done.get(run_key(k, best[k], cfg["seeds"][0], 1)) for k in cfg["kinds"] if best[k] is not None}
+    later = {k: {str(b): done[run_key(k, best[k], cfg["seeds"][0], b)]["spectra"] for b in cfg["budgets"][k][1:]
+                 if "spectra" in done.get(run_key(k, best[k], cfg["seeds"][0], b), {})}
+             for k in seed0}
     return {"runs": runs, "best_lr": {k: v for k, v in best.items() if v is not None},
             "sweep_rates": {k: sweep(cfg, done, k)[0] for k in cfg["kinds"]}, "table": table, "recall": recall,
             "scaling": scaling(table, floor), "floor": floor,
             "spectra": {k: r["spectra"] for k, r in seed0.items() if r and "spectra" in r},
+            "spectra_later": {k: v for k, v in later.items() if v},
             "samples": {k: r["samples"] for k, r in seed0.items() if r and "samples" in r},
             "coverage": {"stored": len(done), "missing": len(pending(cfg, done)),
                          "cpu_hours": sum(r["wall_time_s"] for r in done.values()) / 3600}}
