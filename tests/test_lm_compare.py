@@ -25,7 +25,7 @@ def test_protocol_order_sweep_then_seeds_then_budgets():
     assert {s[2] for s in first} == {0, 1} and {s[3] for s in first} == {1}     # only the sweep is known
     assert len(first) == 2 * 3 * 2                                              # kinds x rates x sweep seeds
     done = _fake_done(cfg, lambda k, lr, s: abs(lr - 3e-3) + 0.01 * s)
-    assert compare.best_rate(cfg, done, "dissipative") == 3e-3
+    assert compare.sweep(cfg, done, "dissipative")[1] == 3e-3
     del done[compare.run_key("transformer", 1e-3, 0, 1)]                     # the transformer's sweep unfinished
     todo = compare.pending(cfg, done)
     assert todo[:2] == [("dissipative", 3e-3, 2, 1), ("transformer", 1e-3, 0, 1)]  # a family's third seed first

@@ -9,9 +9,10 @@ Protocol (one artifact per data source, :func:`artifact_name`):
 * **learning rate** - a sweep of ``rates`` x the first two seeds per family at the base budget;
   the rate with the lowest mean *development* bits per byte is chosen, and the third seed is
   trained at it.  When that rate is at an end of the grid, the grid grows by a factor of two
-  beyond that end (at most :data:`EXTEND` times), so the chosen rate is bracketed by worse ones.  Larger budgets keep the base budget's rate, with the cosine schedule laid over
-  the longer run (at a fixed model size the best rate of a cosine schedule moves little with
-  the budget; the sweep at 1x is what the runs can afford);
+  beyond that end (at most :data:`EXTEND` times), so the chosen rate is bracketed by worse
+  ones.  Larger budgets keep the base budget's rate, with the cosine schedule laid over the
+  longer run (at a fixed model size the best rate of a cosine schedule moves little with the
+  budget; the sweep at 1x is what the runs can afford);
 * **budgets** - multiples of the base number of steps, per family (``budgets``); every budget
   trains all seeds at the chosen rate;
 * **scores** - bits per byte and next-token accuracy on a separate *test* set (development and
@@ -75,7 +76,7 @@ def settings(scale: str = "cpu", data: str = "stories", kinds=None, rates=RATES,
     from genphys.lm.train import preset
 
     scale = config.validate_scale(scale)
-    real = data not in ("stories",)
+    real = data != "stories"
     kinds = (REAL_TEXT_KINDS if real else KINDS) if kinds is None else kinds
     budgets = budgets or ({k: REAL_TEXT_BUDGETS for k in KINDS} if real else BUDGETS)
     seeds = [validate.seed(s, "seeds[]") for s in _sequence(seeds, "seeds")]
@@ -112,7 +113,7 @@ def _data_name(data: str) -> str:
         return data
     if validate.text(data, "data").startswith("file:") and len(data) > 5:
         return data
-    path = Path(validate.text(data, "data"))
+    path = Path(data)
     if not path.is_file():
         raise ValueError(f"data must be 'stories', 'tinystories' or an existing text file; {data!r} is none of these")
     return f"file:{path.name}"
@@ -156,11 +157,6 @@ def sweep(cfg: dict, done: dict, kind: str) -> tuple[list[float], float | None]:
             rates.insert(0, rates[0] / 2)
         else:
             return rates, best
-
-
-def best_rate(cfg: dict, done: dict, kind: str) -> float | None:
-    """The rate :func:`sweep` chose for ``kind`` (None until its sweep is complete)."""
-    return sweep(cfg, done, kind)[1]
 
 
 def pending(cfg: dict, done: dict) -> list[tuple]:
@@ -367,7 +363,8 @@ def collect(cfg: dict, done: dict, floor: float | None = None) -> dict:
     ``spectra`` are the seed-0 models' at the base budget; ``spectra_later`` theirs at the larger budgets.
     """
     runs = [{k: v for k, v in r.items() if k not in ("spectra", "samples")} for r in done.values()]
-    best = {k: best_rate(cfg, done, k) for k in cfg["kinds"]}
+    sweeps = {k: sweep(cfg, done, k) for k in cfg["kinds"]}
+    best = {k: lr for k, (_, lr) in sweeps.items()}
     table, recall = [], []
     for kind in cfg["kinds"]:
         if best[kind] is None:
@@ -395,7 +392,7 @@ def collect(cfg: dict, done: dict, floor: float | None = None) -> dict:
                  if "spectra" in done.get(run_key(k, best[k], cfg["seeds"][0], b), {})}
              for k in seed0}
     return {"runs": runs, "best_lr": {k: v for k, v in best.items() if v is not None},
-            "sweep_rates": {k: sweep(cfg, done, k)[0] for k in cfg["kinds"]}, "table": table, "recall": recall,
+            "sweep_rates": {k: rates for k, (rates, _) in sweeps.items()}, "table": table, "recall": recall,
             "scaling": scaling(table, floor), "floor": floor,
             "spectra": {k: r["spectra"] for k, r in seed0.items() if r and "spectra" in r},
             "spectra_later": {k: v for k, v in later.items() if v},
