@@ -436,17 +436,22 @@ def main(argv=None):
     parser.add_argument("--scale", default="cpu", choices=("tiny", "cpu", "gpu"))
     parser.add_argument("--data", default="stories", help="'stories', 'tinystories' or a text file")
     parser.add_argument("--kinds", nargs="+", default=None, choices=KINDS,
-                        help="default: every family on the story source, four on real text")
+                        help="the families to run (default: all of the comparison's); the artifact "
+                             "always collects every family's stored runs")
     parser.add_argument("--workers", type=cli.integer(1), default=2)
     parser.add_argument("--max-runs", type=cli.integer(1), default=None, help="stop after this many new runs")
     parser.add_argument("--collect-only", action="store_true", help="only rewrite the artifact from the stored runs")
     args = parser.parse_args(argv)
-    cfg = settings(args.scale, args.data, kinds=args.kinds)
+    cfg = settings(args.scale, args.data)
     name = artifact_name(args.data)
     folder = artifacts.find_root() / name
     start = time.perf_counter()
     where = {**cfg, "data_path": args.data} if cfg["data"].startswith("file:") else cfg    # the path is not the config
-    done = stored_runs(folder) if args.collect_only else run(where, folder, args.workers, max_runs=args.max_runs)
+    chosen = list(args.kinds or cfg["kinds"])
+    if not set(chosen) <= set(cfg["kinds"]):
+        parser.error(f"--kinds must be among this comparison's families {cfg['kinds']}, got {chosen}")
+    some = {**where, "kinds": chosen}
+    done = stored_runs(folder) if args.collect_only else run(some, folder, args.workers, max_runs=args.max_runs)
     floor = None
     if cfg["data"] == "stories":
         floor = source_bits_per_byte(held_out(cfg, lmdata.source("stories"))[1])
