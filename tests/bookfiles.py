@@ -8,6 +8,7 @@ notebooks, and the rules every chapter notebook follows (DESIGN section 4).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -95,6 +96,9 @@ def notebook_problems(nb: dict) -> list[str]:
         problems.append("Colab setup cell names another repository than _config.yml")
     if not any("import genphys" in s or "from genphys" in s for s in sources):
         problems.append("does not import genphys")
+    if any(re.search(r"\binteract(ive)?\(", s) for s in sources):
+        problems.append("draws with ipywidgets' interact, which stalls headless runs: "
+                        "use genphys.plotting.controls")
     return problems
 
 

@@ -53,6 +53,8 @@ def test_the_chapter_skeleton_follows_the_rules(tmp_path, monkeypatch):
     (lambda nb: nb["cells"][1].update(source=nb["cells"][1]["source"].replace("genphys/genphys", "x/y")),
      "names another repository"),
     (lambda nb: nb["cells"][2].update(source="print(1)"), "does not import genphys"),
+    (lambda nb: nb["cells"][2].update(source=nb["cells"][2]["source"] + "\nwidgets.interact(f, x=1)"),
+     "use genphys.plotting.controls"),
 ])
 def test_notebook_rules_catch_each_breakage(tmp_path, monkeypatch, breakage, problem):
     nb = copy.deepcopy(_skeleton(tmp_path, monkeypatch))

@@ -33,3 +33,54 @@ def test_a_figure_renders_with_bundled_fonts_only(caplog):
 def test_unknown_colour_name_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown colour name 'purple'"):
         plotting.color("purple")
+
+
+def test_controls_draw_nothing_until_a_control_moves_then_pass_every_value():
+    import ipywidgets
+
+    calls = []
+    slider = ipywidgets.FloatSlider(value=1.0, min=0.0, max=3.0)
+    choice = ipywidgets.Dropdown(options=["a", "b"])
+    box = plotting.controls(lambda x, name: calls.append((x, name)), x=slider, name=choice)
+    assert calls == []
+    slider.value = 2.0
+    choice.value = "b"
+    assert calls == [(2.0, "a"), (2.0, "b")]
+    assert list(box.children[:2]) == [slider, choice]
+    assert isinstance(box.children[-1], ipywidgets.Output)
+
+
+def test_controls_reject_what_is_not_a_widget_or_not_an_argument():
+    import ipywidgets
+
+    def draw(x=1.0):
+        pass
+
+    with pytest.raises(TypeError, match="control 'x' must be an ipywidgets value widget"):
+        plotting.controls(draw, x=1.0)
+    with pytest.raises(ValueError, match=r"controls \['y'\] do not fit"):
+        plotting.controls(draw, y=ipywidgets.FloatSlider())
+    with pytest.raises(ValueError, match="at least one widget"):
+        plotting.controls(draw)
+    with pytest.raises(TypeError, match="function must be callable"):
+        plotting.controls("draw", x=ipywidgets.FloatSlider())
+
+
+def test_a_notebook_with_controls_runs_headless_without_writing_into_their_output():
+    # the output widget's state stays empty, so nbclient never answers it on the shell socket
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import ipywidgets, matplotlib.pyplot as plt\n"
+        "from IPython.display import display\n"
+        "from genphys import plotting\n"
+        "def show(x=1.0):\n    plt.plot([0, 1], [0, x])\n    plt.show()\n"
+        "display(plotting.controls(show, x=ipywidgets.FloatSlider(value=1.0)))\n")]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    outputs = [m["state"]["outputs"] for m in state.values() if m["model_name"] == "OutputModel"]
+    assert outputs == [[]]
+    views = [o for o in nb.cells[0].outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == 1

@@ -1,10 +1,13 @@
-"""One figure style for the whole book, and the colours that carry meaning across chapters.
+"""One figure style for the whole book, the colours that carry meaning across chapters, and the
+live controls that redraw a chapter's figure.
 
 Only fonts bundled with matplotlib (DejaVu) and mathtext are used: nothing is
 fetched, no LaTeX installation is needed.
 """
 
 from __future__ import annotations
+
+import inspect
 
 import matplotlib as mpl
 
@@ -95,3 +98,45 @@ def color(name: str) -> str:
         return PALETTE[name]
     except KeyError:
         raise ValueError(f"unknown colour name {name!r}; expected one of {sorted(PALETTE)}") from None
+
+
+def controls(function, **widgets):
+    """Widgets that call ``function(**values)`` again, below them, each time one of them moves.
+
+    Unlike ``ipywidgets.interact`` nothing is drawn until a control moves: the chapter shows the
+    default itself, as a static figure the HTML keeps. A notebook executed without a front end
+    (``nbclient``: the book build, ``nbmake``) therefore never writes into the output widget.
+    Writing there makes ``nbclient`` send on the kernel's shell socket while it waits on that
+    socket for the cell's reply; that wake-up can be lost, and the cell then stalls for its whole
+    timeout (jupyter/nbclient#312).
+
+    ``widgets`` maps each keyword argument of ``function`` to an ``ipywidgets`` value widget; a
+    widget without a description is labelled with its argument's name. Returns the box of
+    controls and output, for ``display``.
+    """
+    import ipywidgets
+
+    if not callable(function):
+        raise TypeError(f"function must be callable, got {type(function).__name__}")
+    if not widgets:
+        raise ValueError("controls needs at least one widget, given as name=widget")
+    for name, widget in widgets.items():
+        if not isinstance(widget, ipywidgets.ValueWidget):
+            raise TypeError(f"control {name!r} must be an ipywidgets value widget "
+                            f"(a slider, dropdown, ...), got {type(widget).__name__}")
+    try:
+        inspect.signature(function).bind_partial(**widgets)
+    except TypeError as error:
+        raise ValueError(f"the controls {sorted(widgets)} do not fit function's signature: "
+                         f"{error}") from None
+    out = ipywidgets.Output()
+
+    def redraw(_change):
+        out.clear_output(wait=True)
+        with out:
+            function(**{name: widget.value for name, widget in widgets.items()})
+
+    for name, widget in widgets.items():
+        widget.description = widget.description or name
+        widget.observe(redraw, names="value")
+    return ipywidgets.VBox([*widgets.values(), out])
