@@ -10,8 +10,8 @@ moves, so a headless run never writes there.
 Side by side in one run, the same notebook of CELLS widget cells, each drawing a small figure,
 is executed RUNS times with each way of making its widgets, and with a plain figure and no
 widget as the control. A cell counts as stalled when it takes more than 80 % of TIMEOUT seconds
-(it otherwise takes well under one). Stalls are rare and come more often on a loaded machine,
-so the counts are small numbers; the benchmark reports them, it does not time anything.
+(it otherwise takes well under a second). Stalls are rare and seem to come more often on a
+loaded machine, so the counts are small numbers; the benchmark reports them, it times nothing.
 
     python benchmarks/widget_stalls.py [runs]
 

@@ -104,7 +104,7 @@ def controls(function, **widgets):
     """Widgets that call ``function(**values)`` again, below them, each time one of them moves.
 
     Unlike ``ipywidgets.interact`` nothing is drawn until a control moves: the chapter shows the
-    default itself, as a static figure the HTML keeps. A notebook executed without a front end
+    default itself, as static output the HTML keeps. A notebook executed without a front end
     (``nbclient``: the book build, ``nbmake``) therefore never writes into the output widget.
     Writing there makes ``nbclient`` send on the kernel's shell socket while it waits on that
     socket for the cell's reply; that wake-up can be lost, and the cell then stalls for its whole
