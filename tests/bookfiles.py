@@ -3,6 +3,7 @@ notebooks, and the rules every chapter notebook follows (DESIGN section 4).
 
     python tests/bookfiles.py notebooks            # the notebooks listed in _toc.yml, one per line
     python tests/bookfiles.py new 01_histories "Histories"   # a new chapter skeleton, added to nothing
+    python tests/bookfiles.py setup-cells          # every chapter's Colab cell rewritten from colab_setup_source()
 """
 
 from __future__ import annotations
@@ -68,15 +69,30 @@ def book_notebooks() -> list[Path]:
 
 
 def colab_setup_source() -> str:
-    """The first code cell of every chapter: installs genphys on Colab only, never reinstalls torch."""
-    return f'''{SETUP_MARKER}: on Google Colab, fetch the book and install genphys (torch stays Colab's own).
-import os, subprocess, sys
+    """The first code cell of every chapter: installs ``genphys[book]`` on Colab only, never touches torch.
+
+    Idempotent: it does nothing when ``genphys`` already imports; it clones only when the folder holds
+    no repository; a failed clone or install stops with one line saying what failed and what to do.
+    """
+    return f'''{SETUP_MARKER}: on Google Colab, fetch the book and install genphys[book] (torch stays Colab's own).
+import importlib, os, shutil, subprocess, sys
 REPO_URL = "{repository_url()}"
+HOME = "/content/genphys"
 if "google.colab" in sys.modules:
-    if not os.path.isdir("/content/genphys"):
-        subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, "/content/genphys"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "/content/genphys"], check=True)
-    os.chdir("/content/genphys/book")'''
+    def _run(what, command):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise SystemExit(f"genphys setup: {{what}} failed ({{why}}); check the network and run this cell again")
+    try:
+        import genphys
+    except ImportError:
+        if not os.path.isfile(f"{{HOME}}/pyproject.toml"):
+            shutil.rmtree(HOME, ignore_errors=True)
+            _run(f"cloning {{REPO_URL}}", ["git", "clone", "-q", "--depth", "1", REPO_URL, HOME])
+        _run("installing genphys[book]", [sys.executable, "-m", "pip", "install", "-q", f"{{HOME}}[book]"])
+        importlib.invalidate_caches()
+    os.chdir(f"{{HOME}}/book")'''
 
 
 def notebook_problems(nb: dict) -> list[str]:
@@ -94,7 +110,9 @@ def notebook_problems(nb: dict) -> list[str]:
         problems.append("first code cell is not the Colab setup cell")
     elif f'REPO_URL = "{repository_url()}"' not in sources[0]:
         problems.append("Colab setup cell names another repository than _config.yml")
-    if not any("import genphys" in s or "from genphys" in s for s in sources):
+    elif sources[0] != colab_setup_source():
+        problems.append("Colab setup cell differs from tests/bookfiles.py's colab_setup_source()")
+    if not any("import genphys" in s or "from genphys" in s for s in sources[1:]):   # past the setup cell
         problems.append("does not import genphys")
     if any(re.search(r"\binteract(ive)?\(", s) for s in sources):
         problems.append("draws with ipywidgets' interact, which stalls headless runs: "
@@ -136,6 +154,13 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "notebooks":
         print("\n".join(str(p.relative_to(ROOT)) for p in toc_notebooks()))
+    elif command == "setup-cells":                 # rewrite every chapter's setup cell from colab_setup_source()
+        for path in toc_notebooks():
+            nb = json.loads(path.read_text(encoding="utf-8"))
+            cell = next(c for c in nb["cells"] if c["cell_type"] == "code")
+            cell["source"] = colab_setup_source()
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            print(path.relative_to(ROOT))
     elif command == "new" and len(sys.argv) == 4:
         print(new_chapter(sys.argv[2], sys.argv[3]).relative_to(ROOT))
     else:
