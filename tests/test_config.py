@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -59,6 +61,32 @@ def test_by_scale_picks_the_current_scale(fresh_scale):
         fresh_scale.setenv("GENPHYS_SCALE", name)
         config.scale.cache_clear()
         assert config.by_scale(tiny=1, cpu=2, gpu=3) == {"tiny": 1, "cpu": 2, "gpu": 3}[name]
+
+
+def test_runs_folder_defaults_to_runs_in_the_working_folder(monkeypatch):
+    monkeypatch.delenv("GENPHYS_RUNS", raising=False)
+    assert config.runs_folder() == Path("runs") and not config.runs_folder().is_absolute()
+
+
+def test_runs_folder_reads_the_environment_at_every_call(monkeypatch, tmp_path):
+    for name in ("drive", "other"):               # e.g. a Colab cell points it at Drive after import genphys
+        monkeypatch.setenv("GENPHYS_RUNS", str(tmp_path / name))
+        assert config.runs_folder() == tmp_path / name
+    monkeypatch.delenv("GENPHYS_RUNS")
+    assert config.runs_folder() == Path("runs")
+
+
+def test_runs_folder_expands_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GENPHYS_RUNS", "~/MyDrive/runs")
+    assert config.runs_folder() == tmp_path / "MyDrive" / "runs"
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_a_blank_runs_folder_is_refused(monkeypatch, value):
+    monkeypatch.setenv("GENPHYS_RUNS", value)
+    with pytest.raises(ValueError, match="GENPHYS_RUNS must name a folder"):
+        config.runs_folder()
 
 
 def test_device_matches_torch():

@@ -1,6 +1,7 @@
 """genphys.lm.train: exact resume after any crash, locked folders, refused mismatches, Ctrl-C / SIGTERM,
 checked data, NaN stop, schedule; the CLIs end to end."""
 
+import dataclasses
 import json
 import math
 import os
@@ -314,6 +315,7 @@ def test_clis_train_sample_evaluate(tmp_path, capsys, monkeypatch):
     (["--seed", "2147483647"], "argument --seed: must be an int <= 2147483646"),
     (["--model", "lstm"], "argument --model: invalid choice"),
     (["--scale", "huge"], "argument --scale: invalid choice"),
+    (["--precision", "fp8"], "argument --precision: invalid choice"),
     (["--extend-steps"], "--extend-steps goes with --resume and --steps"),
     (["--resume", "--overwrite"], "--resume and --overwrite exclude each other"),
 ])
@@ -355,3 +357,171 @@ def test_bad_arguments(tmp_path, full):
         train.preset("tiny", "lstm")
     with pytest.raises(ValueError, match="unknown scale"):
         train.preset("huge")
+
+
+# ---------------------------------------------------------------- precision, estimates, the gpu presets
+
+@pytest.mark.parametrize("device_type, capability, requested, expected", [
+    ("cuda", (8, 0), "auto", "bf16"),           # A100: bf16 tensor cores
+    ("cuda", (9, 0), "auto", "bf16"),
+    ("cuda", (7, 5), "auto", "fp16"),           # T4: bf16 only emulated
+    ("cpu", None, "auto", "fp32"),
+    ("cuda", (8, 0), "fp32", "fp32"),
+    ("cuda", (7, 5), "fp32", "fp32"),
+    ("cuda", (8, 0), "fp16", "fp16"),
+    ("cpu", None, "fp16", "fp16"),
+])
+def test_precision_follows_the_card(device_type, capability, requested, expected):
+    assert train.precision_for(device_type, capability, requested) == expected
+
+
+@pytest.mark.parametrize("args, error, match", [
+    (("cuda", (8, 0), "fp8"), ValueError, "requested must be one of 'auto', 'bf16', 'fp16', 'fp32'; got 'fp8'"),
+    (("cuda", (7, 5), "bf16"), ValueError, "bf16 was requested on a CUDA card of compute capability 7.5"),
+    (("cuda", None), TypeError, "capability must be a CUDA device's"),
+    (("cuda", (8,)), TypeError, "capability must be a CUDA device's"),
+    (("cuda", (8.0, 0)), TypeError, "capability must be a CUDA device's"),
+    (("cpu", (8, 0)), ValueError, "capability is a CUDA device's"),
+    ((3, None), TypeError, "device_type must be a str"),
+])
+def test_precision_refuses_bad_requests(args, error, match):
+    with pytest.raises(error, match=re.escape(match)):
+        train.precision_for(*args)
+
+
+def test_choose_precision_reads_the_device_and_train_names_a_bad_precision():
+    assert train.choose_precision("cpu") == train.choose_precision(torch.device("cpu")) == "fp32"
+    assert train.choose_precision("cpu", "bf16") == "bf16"
+    with pytest.raises(TypeError, match="device must be a torch.device or its name"):
+        train.choose_precision(0)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        train.train(_cfg(), None, progress=False, precision="half")
+
+
+def test_an_fp16_run_checkpoints_its_gradient_scaler_and_resumes_bit_for_bit(tmp_path, full):
+    reference = train.train(_cfg(), None, progress=False, tokenizer=full["tokenizer"], precision="fp16")
+    assert reference["precision"] == "fp16" and _losses(reference["history"]) != _losses(full["history"])
+    train.train(_cfg(), tmp_path, progress=False, tokenizer=full["tokenizer"], precision="fp16", stop_after=4)
+    stored = checkpoint.read_checkpoint(tmp_path)
+    assert stored["precision"] == "fp16" and stored["scaler"]["scale"] > 0
+    resumed = train.train(_cfg(), tmp_path, progress=False, resume=True, precision="fp16")
+    assert _losses(resumed["history"]) == _losses(reference["history"])
+    _assert_same_run(tmp_path, reference)
+
+
+def test_a_resumed_fp16_run_loads_the_stored_scale(tmp_path, full):
+    train.train(_cfg(), tmp_path, progress=False, tokenizer=full["tokenizer"], precision="fp16", stop_after=3)
+    ckpt = checkpoint.read_checkpoint(tmp_path)
+    fresh = torch.amp.GradScaler("cpu").get_scale()
+    ckpt["scaler"]["scale"] = fresh / 2**10                    # a scale no fresh scaler would hold after 3 steps
+    checkpoint.save_checkpoint(tmp_path, {**ckpt, "config": ckpt["config"].to_dict()})
+    train.train(_cfg(), tmp_path, progress=False, resume=True, precision="fp16", stop_after=4)
+    assert checkpoint.read_checkpoint(tmp_path)["scaler"]["scale"] <= fresh / 2**10   # kept, or lowered on overflow
+
+
+def test_a_run_that_changes_precision_on_resume_says_so(tmp_path, full):
+    train.train(_cfg(), tmp_path, progress=False, tokenizer=full["tokenizer"], stop_after=3)
+    assert checkpoint.read_checkpoint(tmp_path)["precision"] == "fp32"
+    lines = []
+    res = train.train(_cfg(), tmp_path, progress=False, resume=True, precision="bf16", log=lines.append)
+    assert [r["event"] for r in res["history"] if "event" in r] == ["precision fp32 -> bf16"]
+    assert lines == [f"{tmp_path} trained in fp32 so far; it continues in bf16 on this device"]
+
+
+ESTIMATE = re.compile(r"^(\w+): about ([\d.]+) min for the remaining (\d+) steps at the current ([\d,]+) tokens/s$")
+
+
+@pytest.mark.parametrize("steps", [14, 3])
+def test_progress_prints_one_estimate_from_the_steps_after_the_first(steps, full):
+    cfg, lines = _cfg(steps=steps, eval_every=100), []
+    res = train.train(cfg, None, progress=True, tokenizer=full["tokenizer"], log=lines.append)
+    found = [ESTIMATE.match(line) for line in lines]
+    assert len([m for m in found if m]) == 1
+    kind, minutes, remaining, rate = next(m for m in found if m).groups()
+    timed = min(train.ESTIMATE_AFTER, steps - 1)
+    assert kind == cfg.kind and int(remaining) == steps - timed
+    measured = [r["tokens_per_s"] for r in res["history"] if "loss" in r][1:timed]      # the first step left out
+    expected_rate = len(measured) / sum(1 / t for t in measured)
+    assert int(rate.replace(",", "")) == round(expected_rate)
+    tokens = cfg.batch_size * cfg.seq_len
+    assert float(minutes) == pytest.approx(int(remaining) * tokens / expected_rate / 60, abs=0.051)
+
+
+def test_no_estimate_without_progress_or_from_a_single_timed_step(full):
+    for steps, progress in [(14, False), (2, True)]:
+        lines = []
+        train.train(_cfg(steps=steps), None, progress=progress, tokenizer=full["tokenizer"], log=lines.append)
+        assert not any(ESTIMATE.match(line) for line in lines)
+
+
+def test_training_flops_count_six_n_d_plus_softmax_attention():
+    for kind in models.KINDS:
+        cfg = train.preset("tiny", kind, steps=7)
+        params = models.build_model(kind, cfg.model).num_params()
+        attention = 6 * cfg.model.n_layers * cfg.seq_len * cfg.model.d_model if kind not in models.RECURRENT else 0
+        assert train.training_flops(cfg) == (6 * params + attention) * 7 * cfg.batch_size * cfg.seq_len
+
+
+def test_estimated_time_follows_the_flops_the_card_and_its_precision():
+    cfg = train.preset("gpu", "dissipative")
+    for name, card in train.CARDS.items():
+        precision = train.precision_for("cuda", card.capability)
+        assert set(card.peak_flops) == {precision}                          # the peak at the precision it trains in
+        seconds = train.estimated_seconds(cfg, name)
+        assert train.estimated_seconds(dataclasses.replace(cfg, steps=2 * cfg.steps), name) == pytest.approx(2 * seconds)
+        assert seconds * card.peak_flops[precision] * train.ASSUMED_MFU["recurrent"] == pytest.approx(
+            train.training_flops(cfg))
+    assert train.estimated_seconds(cfg, "A100") < train.estimated_seconds(cfg, "L4") < train.estimated_seconds(cfg, "T4")
+    assert all(0 < mfu < 1 for mfu in train.ASSUMED_MFU.values())
+    with pytest.raises(ValueError, match="card must be one of 'T4', 'L4', 'A100'; got 'V100'"):
+        train.estimated_seconds(cfg, "V100")
+    with pytest.raises(TypeError, match="cfg must be a TrainConfig"):
+        train.estimated_seconds(cfg.to_dict(), "T4")
+
+
+def test_kinds_to_train():
+    assert set(train.GPU_DEFAULT_KINDS) <= set(models.KINDS)
+    assert train.kinds_to_train(scale="gpu") == train.GPU_DEFAULT_KINDS
+    assert set(train.LIVE_KINDS) <= set(models.KINDS)
+    assert train.kinds_to_train(scale="tiny") == train.kinds_to_train(scale="cpu") == train.LIVE_KINDS
+    assert train.kinds_to_train(["transformer", "hamiltonian"]) == ("transformer", "hamiltonian")
+    assert train.kinds_to_train("selective") == ("selective",)
+    for requested, error, match in [(["dissipative", "lstm"], ValueError, "unknown family 'lstm'"),
+                                    ([], ValueError, "at least one family"),
+                                    (["selective", "selective"], ValueError, "a family twice"),
+                                    (3, TypeError, "requested must be a family name or a list"),
+                                    ([None], TypeError, "requested must be a family name or a list")]:
+        with pytest.raises(error, match=match):
+            train.kinds_to_train(requested)
+    with pytest.raises(ValueError, match="unknown scale"):
+        train.kinds_to_train(scale="huge")
+
+
+def test_the_chapter_can_switch_torch_compile_on():
+    assert train.preset("gpu", "transformer", compile=True).compile is True
+    assert train.preset("gpu", "transformer").compile is False
+
+
+@pytest.mark.parametrize("kind", models.KINDS)
+def test_every_gpu_configuration_takes_an_optimiser_step_at_gpu_shapes_on_cpu(kind):
+    """The gpu preset's model, full row length and vocabulary: two rows of random ids, one AdamW step."""
+    cfg = train.preset("gpu", kind)
+    model = models.build_model(kind, cfg.model)
+    device = torch.device("cpu")
+    precision = train.choose_precision(device)
+    rows = torch.randint(0, cfg.model.vocab_size, (2, cfg.seq_len + 1), generator=torch.Generator().manual_seed(0))
+    opt = train._optimizer(model, cfg)
+    before = [p.detach().clone() for p in model.parameters()]
+    with train._autocast(device, precision):
+        loss = train._loss(model, rows[:, :-1], rows[:, 1:])
+    grad_norm = train._apply_gradients(loss, model, opt, train._grad_scaler(device, precision), cfg.clip)
+    assert math.isfinite(loss.item()) and math.isfinite(grad_norm) and grad_norm > 0
+    assert abs(loss.item() - math.log(cfg.model.vocab_size)) < 1     # near uniform at initialisation
+    assert all(not torch.equal(a, p) for a, p in zip(before, model.parameters()) if p.grad is not None)
+
+
+def test_the_shorter_gpu_run_of_chapter_4_is_the_gpu_model_on_a_valid_schedule():
+    cfg = train.preset("gpu", "dissipative", steps=2000)
+    assert cfg == dataclasses.replace(train.preset("gpu", "dissipative"), steps=2000)   # shapes tested above
+    assert cfg.warmup < cfg.steps and cfg.eval_every <= cfg.steps and cfg.checkpoint_every <= cfg.steps
+    assert train.lr_at(cfg.steps, cfg) == pytest.approx(cfg.lr * cfg.min_lr_ratio)

@@ -6,8 +6,13 @@
 * ``cpu``  - the default without a GPU: the whole book on a laptop in 15 minutes;
 * ``gpu``  - the default with CUDA: the real runs.
 
-This module is the only place in the package that reads the environment.  It
-reads the variable once, on first use, and caches the answer.
+``GENPHYS_RUNS`` names the folder that training runs keep their checkpoints in (default
+``runs``, relative to the working folder: the chapters run in ``book/``); on Colab a cell may
+point it at a Google Drive folder so that the runs outlive the session.
+
+This module is the only place in the package that reads the environment.  It reads
+``GENPHYS_SCALE`` once, on first use, and caches the answer; ``GENPHYS_RUNS`` is read at every
+call, so that it may be set after ``import genphys``.
 """
 
 from __future__ import annotations
@@ -17,10 +22,13 @@ import functools
 import os
 import random
 import sys
+from pathlib import Path
 from typing import TypeVar
 
 SCALES = ("tiny", "cpu", "gpu")
 ENV_VAR = "GENPHYS_SCALE"
+RUNS_VAR = "GENPHYS_RUNS"
+DEFAULT_RUNS = Path("runs")
 
 T = TypeVar("T")
 
@@ -54,6 +62,20 @@ def scale() -> str:
     if value:
         return validate_scale(value)
     return "gpu" if cuda_available() else "cpu"
+
+
+def runs_folder() -> Path:
+    """The folder of training runs: ``$GENPHYS_RUNS`` if set (``~`` expanded), else ``runs``.
+
+    Read at every call (not cached).  A set but blank ``GENPHYS_RUNS`` is a ValueError: it names
+    no folder, and falling back to ``runs`` would silently keep the runs where they are lost.
+    """
+    value = os.environ.get(RUNS_VAR)
+    if value is None:
+        return DEFAULT_RUNS
+    if not value.strip():
+        raise ValueError(f"{RUNS_VAR} must name a folder (or be unset for {DEFAULT_RUNS}/); got {value!r}")
+    return Path(value).expanduser()
 
 
 def by_scale(*, tiny: T, cpu: T, gpu: T) -> T:

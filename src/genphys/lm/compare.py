@@ -211,12 +211,6 @@ def text_file_stats(cfg: dict, tok_text: str) -> dict:
             "train_tokens": tokens, "epochs": {str(b): base * b / tokens for b in budgets}}
 
 
-def _flops(kind: str, params: int, tokens: int, seq_len: int, cfg_model: dict) -> float:
-    """Training FLOPs, 6 N D, plus the transformer's attention, 6 L T d per token (half of it masked, both counted)."""
-    attention = 6 * cfg_model["n_layers"] * seq_len * cfg_model["d_model"] if kind == "transformer" else 0
-    return float((6 * params + attention) * tokens)
-
-
 def run_one(cfg: dict, spec: tuple, tok_text: str) -> dict:
     """Train and score one run of the comparison (in the calling process, one thread)."""
     import torch
@@ -225,7 +219,7 @@ def run_one(cfg: dict, spec: tuple, tok_text: str) -> dict:
     from genphys.lm import data as lmdata, sample, spectra
     from genphys.lm.checkpoint import tokenizer_from_text
     from genphys.lm.evaluate import evaluate
-    from genphys.lm.train import NonFiniteLoss, preset, train
+    from genphys.lm.train import NonFiniteLoss, preset, train, training_flops
 
     kind, lr, seed, budget = spec
     torch.set_num_threads(1)
@@ -247,7 +241,7 @@ def run_one(cfg: dict, spec: tuple, tok_text: str) -> dict:
     d = evaluate(model, tok, dev, window=c.seq_len)
     t = evaluate(model, tok, test, window=c.seq_len, mentions=mentions)
     row = {"key": run_key(*spec), "kind": kind, "lr": lr, "seed": seed, "budget": budget, "steps": c.steps,
-           "tokens": c.tokens, "params": res["params"], "flops": _flops(kind, res["params"], c.tokens, c.seq_len, cfg["model"]),
+           "tokens": c.tokens, "params": res["params"], "flops": training_flops(c),
            "dev_bits_per_byte": d["bits_per_byte"], "test_bits_per_byte": t["bits_per_byte"],
            "test_accuracy": t["accuracy"], "test_tokens": t["tokens"], "test_bytes": t["bytes"],
            "beyond_tokens": t["beyond"]["tokens"], "beyond_bits_per_byte": t["beyond"]["bits_per_byte"],

@@ -1,7 +1,9 @@
 """Training of the chapter-7 language models, resumable bit for bit, whatever stops them.
 
-AdamW with linear warm-up and cosine decay, gradient clipping, bf16 autocast on CUDA, optional
-``torch.compile``, a tqdm bar with loss and tokens/s, periodic evaluation in bits per byte,
+AdamW with linear warm-up and cosine decay, gradient clipping, mixed precision that follows the
+card (:func:`precision_for`: bf16 from CUDA compute capability 8.0, fp16 with a gradient scaler
+below it, as on a T4; fp32 on a CPU), optional ``torch.compile``, a tqdm bar with loss and
+tokens/s and one line estimating the time left, periodic evaluation in bits per byte,
 checkpoints holding everything a resumed run needs (model, optimiser, scheduler, RNG states,
 data position, the log, the tokenizer), and a stop with a clear message on a NaN or infinite
 loss that leaves the last good checkpoint untouched.  Metrics go to ``metrics.csv`` and
@@ -17,6 +19,8 @@ Command line::
 
     python -m genphys.lm.train --model dissipative --data stories --scale cpu --out runs/NAME
     python -m genphys.lm.train --out runs/NAME --resume [--extend-steps --steps N]
+
+Add ``--precision fp32`` (or ``bf16`` / ``fp16``) to override the card's choice.
 """
 
 from __future__ import annotations
@@ -43,9 +47,25 @@ from genphys.lm.checkpoint import (CHECKPOINT, RUN_FILES, RunError, TrainConfig,
                                    load_run, read_checkpoint, read_config, read_tokenizer, same_tokenizer,
                                    save_checkpoint, tokenizer_from_text, write_config, write_logs,
                                    write_tokenizer)
-from genphys.lm.models import KINDS, ModelConfig, build_model, matched_configs
+from genphys.lm.models import KINDS, RECURRENT, ModelConfig, build_model, count_params, matched_configs
 
 TOKENIZER_SEED = 0          # every run of a comparison trains its tokenizer on the same stories
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+#: The first CUDA compute capability with bf16 tensor cores (Ampere); below it bf16 is emulated, and slow.
+BF16_CAPABILITY = (8, 0)
+_AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+#: The families chapter 7 trains at scale ``gpu`` unless the reader picks others.
+GPU_DEFAULT_KINDS = ("dissipative", "selective", "transformer")
+#: The family chapter 7 trains live at tiny and cpu scale (the committed comparison has every family).
+LIVE_KINDS = ("dissipative",)
+#: Steps timed (the first, which includes warm-up and compilation, left out) before the one-line time estimate.
+ESTIMATE_AFTER = 10
+#: ASSUMED model-FLOP utilisation - the share of a card's peak throughput that training reaches - per
+#: sequence-mixer class, for :func:`estimated_seconds`.  These are assumptions, not measurements: models of
+#: about 12M parameters in eager PyTorch use a fraction of a card's peak.  Softmax attention is mostly large
+#: matrix products (assumed 0.25); the recurrent families' chunked complex scans and linear attention are many
+#: small, memory-bound operations (assumed 0.10).  The progress line of :func:`train` measures the real rate.
+ASSUMED_MFU = {"attention": 0.25, "recurrent": 0.10}
 
 
 class NonFiniteLoss(RuntimeError):
@@ -58,6 +78,20 @@ class RunInterrupted(RuntimeError):
     def __init__(self, message: str, signum: int, saved: bool):
         super().__init__(message)
         self.signum, self.saved = signum, saved
+
+
+@dataclasses.dataclass(frozen=True)
+class Card:
+    """A GPU for time estimates: its CUDA compute capability, and its peak dense (no sparsity) tensor-core
+    throughput in FLOP/s at the precision :func:`precision_for` picks for it, from the vendor's data sheet."""
+
+    capability: tuple[int, int]
+    peak_flops: dict[str, float]
+
+
+CARDS = {"T4": Card((7, 5), {"fp16": 65e12}),          # Colab's free card: fp16 (bf16 is emulated on it)
+         "L4": Card((8, 9), {"bf16": 121e12}),
+         "A100": Card((8, 0), {"bf16": 312e12})}
 
 
 def preset(scale: str | None = None, kind: str = "dissipative", **overrides) -> TrainConfig:
@@ -85,6 +119,91 @@ def preset(scale: str | None = None, kind: str = "dissipative", **overrides) -> 
     return TrainConfig(model=model_cfg, kind=kind, **{**base[1], **overrides})
 
 
+def kinds_to_train(requested=None, scale: str | None = None) -> tuple[str, ...]:
+    """The families to train: ``requested`` (a family name or a sequence of them, in the order given), or by
+    default :data:`LIVE_KINDS` at scales tiny and cpu (a minute at most; the committed comparison has every
+    family) and :data:`GPU_DEFAULT_KINDS` at gpu.
+
+    ``scale`` defaults to the book's (:func:`genphys.config.scale`).
+    """
+    if requested is None:
+        scale = config.validate_scale(scale) if scale is not None else config.scale()
+        return GPU_DEFAULT_KINDS if scale == "gpu" else LIVE_KINDS
+    names = (requested,) if isinstance(requested, str) else requested
+    if not isinstance(names, (list, tuple)) or not all(isinstance(k, str) for k in names):
+        raise TypeError(f"requested must be a family name or a list of them, got {type(requested).__name__}")
+    if not names:
+        raise ValueError("requested must name at least one family")
+    for name in names:
+        if name not in KINDS:
+            raise ValueError(f"requested names an unknown family {name!r}; the families are {', '.join(KINDS)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"requested names a family twice: {list(names)}")
+    return tuple(names)
+
+
+def precision_for(device_type: str, capability: tuple[int, int] | None = None, requested: str = "auto") -> str:
+    """The training precision, ``"bf16"``, ``"fp16"`` or ``"fp32"``, for a device: the rule :func:`choose_precision`
+    applies, as a pure function of the device type, its CUDA compute ``capability`` and the ``requested`` one.
+
+    ``"auto"``: on CUDA, capability >= 8.0 (Ampere on: A100, L4, H100) gives bf16; below it (a T4 is 7.5)
+    fp16 with a gradient scaler - ``torch.cuda.is_bf16_supported()`` says True on a T4, but bf16 is emulated
+    there and several times slower; any other device (a CPU) fp32.  Another value forces that precision;
+    bf16 on a CUDA card below 8.0 is refused.  ``capability`` is a CUDA device's (major, minor), None elsewhere.
+    """
+    validate.one_of(requested, "requested", PRECISIONS)
+    validate.text(device_type, "device_type", empty=False)
+    if device_type != "cuda":
+        if capability is not None:
+            raise ValueError(f"capability is a CUDA device's (major, minor); give None for a {device_type} device")
+        return "fp32" if requested == "auto" else requested
+    if (not isinstance(capability, tuple) or len(capability) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in capability)):
+        raise TypeError(f"capability must be a CUDA device's (major, minor) tuple of ints, got {capability!r}")
+    native_bf16 = capability >= BF16_CAPABILITY
+    if requested == "bf16" and not native_bf16:
+        raise ValueError(f"bf16 was requested on a CUDA card of compute capability {capability[0]}.{capability[1]}, "
+                         f"which emulates it slowly (bf16 needs {BF16_CAPABILITY[0]}.{BF16_CAPABILITY[1]}); "
+                         "use fp16 (the default there) or fp32")
+    if requested != "auto":
+        return requested
+    return "bf16" if native_bf16 else "fp16"
+
+
+def choose_precision(device, requested: str = "auto") -> str:
+    """The training precision on ``device`` (a ``torch.device`` or its name): :func:`precision_for` for it."""
+    device = torch.device(validate.instance(device, "device", (str, torch.device), "a torch.device or its name"))
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    return precision_for(device.type, capability, requested)
+
+
+def _mixer_class(kind: str) -> str:
+    """``"recurrent"`` or ``"attention"`` (softmax): the family's class of sequence mixing."""
+    return "recurrent" if kind in RECURRENT else "attention"
+
+
+def training_flops(cfg: TrainConfig) -> float:
+    """Training FLOPs of ``cfg``: 6 N D (N parameters, D tokens), plus softmax attention's 6 L T d per token
+    (half of it masked, both counted); the recurrent scans, O(modes) per token, are left out."""
+    validate.instance(cfg, "cfg", TrainConfig, "a TrainConfig")
+    params = count_params(cfg.kind, cfg.model)
+    attention = 6 * cfg.model.n_layers * cfg.seq_len * cfg.model.d_model if _mixer_class(cfg.kind) == "attention" else 0
+    return float((6 * params + attention) * cfg.tokens)
+
+
+def estimated_seconds(cfg: TrainConfig, card: str) -> float:
+    """An estimate of the training time of ``cfg`` on ``card`` (a key of :data:`CARDS`), in seconds.
+
+    :func:`training_flops` over the card's peak throughput at the precision it trains in, times the
+    assumed utilisation :data:`ASSUMED_MFU` of the family's class; evaluations and the tokenizer are
+    not counted.  An estimate from an assumption: the progress line of :func:`train` states the measured rate.
+    """
+    validate.instance(cfg, "cfg", TrainConfig, "a TrainConfig")
+    spec = CARDS[validate.one_of(card, "card", CARDS)]
+    peak = spec.peak_flops[precision_for("cuda", spec.capability)]
+    return training_flops(cfg) / (peak * ASSUMED_MFU[_mixer_class(cfg.kind)])
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up to ``lr`` over ``warmup`` steps, then cosine decay to ``min_lr_ratio * lr`` at ``steps``."""
     step = validate.integer(step, "step", low=0)
@@ -105,6 +224,55 @@ def make_tokenizer(cfg: TrainConfig, src: lmdata.Source) -> lmtok.Tokenizer:
 def _loss(model, x, y):
     logits = model(x)
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+def _autocast(device, prec: str):
+    """Autocast to ``prec``'s dtype on ``device``; nothing for fp32."""
+    if prec == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=_AUTOCAST_DTYPES[prec])
+
+
+def _grad_scaler(device, prec: str) -> torch.amp.GradScaler:
+    """A gradient scaler for fp16 (whose gradients underflow without one); a disabled one, a no-op, otherwise."""
+    return torch.amp.GradScaler(device.type, enabled=prec == "fp16")
+
+
+def _apply_gradients(loss, model, opt, scaler, clip: float) -> float:
+    """Backward, clip the gradient norm at ``clip``, AdamW step, through ``scaler``; return the norm before clipping.
+
+    With fp16 the loss is scaled before the backward pass and the gradients unscaled before clipping;
+    a step whose gradients overflowed is skipped and the scale lowered (:class:`torch.amp.GradScaler`).
+    """
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip).item()
+    scaler.step(opt)
+    scaler.update()
+    return grad_norm
+
+
+def _minutes(seconds: float) -> str:
+    """``seconds`` in minutes, to a tenth below ten minutes."""
+    return f"{seconds / 60:.0f}" if seconds >= 600 else f"{seconds / 60:.1f}"
+
+
+def _estimate_line(kind: str, durations: list[float], remaining: int, tokens_per_step: int) -> str:
+    """The one line of the time left: the rate measured over ``durations`` without the first (warm-up) step."""
+    rate = tokens_per_step * (len(durations) - 1) / sum(durations[1:])
+    return (f"{kind}: about {_minutes(remaining * tokens_per_step / rate)} min for the remaining {remaining} steps "
+            f"at the current {rate:,.0f} tokens/s")
+
+
+def _restore_precision(ckpt: dict, prec: str, scaler, history: list, log, out) -> None:
+    """Load the stored gradient-scaler state when fp16 goes on; record a change of precision (another card)."""
+    stored = ckpt.get("precision")
+    if stored is not None and stored != prec:
+        history.append({"step": ckpt["step"], "event": f"precision {stored} -> {prec}"})
+        log(f"{out} trained in {stored} so far; it continues in {prec} on this device")
+    if scaler.is_enabled() and ckpt.get("scaler"):
+        scaler.load_state_dict(ckpt["scaler"])
 
 
 def _optimizer(model, cfg: TrainConfig):
@@ -203,8 +371,10 @@ def _prepare_folder(out: Path, cfg: TrainConfig, resume: bool, overwrite: bool, 
 
 def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = False, overwrite: bool = False,
           extend_steps: bool = False, tokenizer=None, src: lmdata.Source | None = None, progress: bool = True,
-          stop_after: int | None = None, validation: list[str] | None = None, log=print) -> dict:
-    """Train ``cfg``; return ``{"model", "tokenizer", "history", "final", "wall_time_s", "config", "params", "data_source"}``.
+          stop_after: int | None = None, validation: list[str] | None = None, log=print,
+          precision: str = "auto") -> dict:
+    """Train ``cfg``; return ``{"model", "tokenizer", "history", "final", "wall_time_s", "config", "params",
+    "data_source", "data_note", "precision"}``.
 
     With ``out`` the run folder holds the configuration, tokenizer, checkpoints and logs, and is
     locked while the run writes to it (:class:`genphys.files.FolderLocked` if another run does).
@@ -216,9 +386,12 @@ def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = Fal
     had decayed to); the steps already taken are kept.  ``stop_after`` ends the run after that many
     steps (as if interrupted; a checkpoint is written there).  Ctrl-C / SIGTERM (with ``out``)
     checkpoint the current step and raise :class:`RunInterrupted`.  Raises :class:`NonFiniteLoss`
-    on a NaN/inf loss.
+    on a NaN/inf loss.  ``precision`` (``"auto"``, ``"bf16"``, ``"fp16"`` or ``"fp32"``) is the card's choice
+    by default (:func:`precision_for`); the fp16 gradient scaler's state is checkpointed with the run.  With
+    ``progress``, one line after the first steps estimates the time left (:data:`ESTIMATE_AFTER`).
     """
     validate.instance(cfg, "cfg", TrainConfig, "a TrainConfig")
+    prec = choose_precision(config.device(), validate.one_of(precision, "precision", PRECISIONS))
     resume, overwrite = validate.flag(resume, "resume"), validate.flag(overwrite, "overwrite")
     extend_steps, progress = validate.flag(extend_steps, "extend_steps"), validate.flag(progress, "progress")
     if stop_after is not None:
@@ -235,7 +408,7 @@ def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = Fal
     if out is None:
         if resume or overwrite or extend_steps:
             raise ValueError("resume, overwrite and extend_steps need out (the run folder)")
-        return _train(cfg, None, None, None, tokenizer, src, progress, stop_after, validation, log, False)
+        return _train(cfg, None, None, None, tokenizer, src, progress, stop_after, validation, log, False, prec)
     out = Path(validate.instance(out, "out", (str, Path), "a folder path"))
     if out.exists() and not out.is_dir():
         raise ValueError(f"out must be a folder; {out} is a file")
@@ -243,10 +416,10 @@ def train(cfg: TrainConfig, out: str | Path | None = None, *, resume: bool = Fal
         files.remove_stale_temporaries(out)
         ckpt, stored_source = _prepare_folder(out, cfg, resume, overwrite, extend_steps)
         return _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, validation, log,
-                      resume)
+                      resume, prec)
 
 
-def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, validation, log, resume):
+def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, validation, log, resume, prec):
     device = config.device()
     if src is None:
         fell_back = stored_source == "stories" and cfg.data == "tinystories"
@@ -273,6 +446,7 @@ def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, 
     model = build_model(cfg.kind, cfg.model).to(device)
     opt = _optimizer(model, cfg)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_at(s, cfg) / cfg.lr)
+    scaler = _grad_scaler(device, prec)
     history, start, elapsed = [], 0, 0.0
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
@@ -280,6 +454,7 @@ def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, 
         sched.load_state_dict(ckpt["scheduler"])
         _set_rng_state(ckpt["rng"])
         history, start, elapsed = ckpt["history"], ckpt["step"], ckpt["wall_time_s"]
+        _restore_precision(ckpt, prec, scaler, history, log, out)
         stored_steps = ckpt["config"].steps
         if cfg.steps != stored_steps:
             for group in opt.param_groups:                  # the longer schedule from this step on
@@ -294,7 +469,6 @@ def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, 
     stream = lmdata.PackedStream(src.train(cfg.seed), tokenizer, cfg.seq_len,
                                  position=ckpt["data_position"] if ckpt else 0)
     step_fn = torch.compile(model) if cfg.compile else model
-    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
     saved = {"step": start if ckpt is not None else None}
 
     def checkpoint(step):
@@ -303,7 +477,8 @@ def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, 
                                   "scheduler": sched.state_dict(), "rng": _rng_state(), "step": step,
                                   "data_position": stream.position, "history": history,
                                   "config": cfg.to_dict(), "wall_time_s": elapsed, "kind": cfg.kind,
-                                  "tokenizer": tokenizer.hf.to_str(), "data_source": src.name})
+                                  "tokenizer": tokenizer.hf.to_str(), "data_source": src.name,
+                                  "precision": prec, "scaler": scaler.state_dict()})
             write_logs(out, history)
             saved["step"] = step
 
@@ -323,6 +498,8 @@ def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, 
                               f"{resume_command(out)}", signum, saved=True)
 
     end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
+    tokens_per_step = cfg.batch_size * cfg.seq_len
+    estimate_at, durations = min(ESTIMATE_AFTER, end - start - 1) if progress else 0, []
     from tqdm.auto import tqdm
     bar = tqdm(total=cfg.steps, initial=start, disable=not progress, desc=cfg.kind, leave=False)
     model.train()
@@ -333,22 +510,22 @@ def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, 
                     raise interrupted(caught[0], step)
                 t0 = time.perf_counter()
                 rows = torch.from_numpy(stream.batch(cfg.batch_size)).to(device)
-                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                with _autocast(device, prec):
                     loss = _loss(step_fn, rows[:, :-1], rows[:, 1:])
                 if not torch.isfinite(loss):
                     raise NonFiniteLoss(f"loss is {loss.item()} at step {step} of the {cfg.kind} run; stopped. "
                                         f"The last good checkpoint (if any) in {out} is intact; lower the learning rate.")
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip).item()
-                opt.step()
+                grad_norm = _apply_gradients(loss, model, opt, scaler, cfg.clip)
                 sched.step()
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 dt = time.perf_counter() - t0
                 elapsed += dt
-                tps = cfg.batch_size * cfg.seq_len / dt
-                history.append({"step": step + 1, "tokens": (step + 1) * cfg.batch_size * cfg.seq_len,
+                tps = tokens_per_step / dt
+                durations.append(dt)
+                if len(durations) == estimate_at and estimate_at >= 2:
+                    log(_estimate_line(cfg.kind, durations, end - step - 1, tokens_per_step))
+                history.append({"step": step + 1, "tokens": (step + 1) * tokens_per_step,
                                 "loss": loss.item(), "lr": sched.get_last_lr()[0], "grad_norm": grad_norm,
                                 "tokens_per_s": tps, "max_abs_multiplier": max_multiplier(model)})
                 bar.update(1)
@@ -368,7 +545,7 @@ def _train(cfg, out, ckpt, stored_source, tokenizer, src, progress, stop_after, 
         final["tokens_per_s"] = float(np.median([r["tokens_per_s"] for r in train_rows]))
     return {"model": model, "tokenizer": tokenizer, "history": history, "final": final,
             "wall_time_s": elapsed, "config": cfg.to_dict(), "params": model.num_params(),
-            "data_source": src.name, "data_note": src.note}
+            "data_source": src.name, "data_note": src.note, "precision": prec}
 
 
 def _requested_config(out: Path, args) -> TrainConfig:
@@ -398,6 +575,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--steps", type=cli.integer(1), default=None)
     parser.add_argument("--lr", type=cli.real(0, low_open=True), default=None)
     parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="default: auto (bf16 from CUDA compute capability 8.0, fp16 below, fp32 on a CPU)")
     args = parser.parse_args(argv)
     if args.resume and args.overwrite:
         parser.error("--resume and --overwrite exclude each other")
@@ -414,9 +593,11 @@ def main(argv=None) -> dict:
                          if v is not None}
             cfg = preset(args.scale, args.model or "dissipative", data=args.data or "stories",
                          seed=args.seed or 0, **overrides)
+        prec = choose_precision(config.device(), args.precision)
         print(f"{cfg.kind}: {build_model(cfg.kind, cfg.model).num_params():,} parameters, "
-              f"{cfg.tokens:,} training tokens, data={cfg.data}, device={config.device()}")
-        res = train(cfg, out, resume=args.resume, overwrite=args.overwrite, extend_steps=args.extend_steps)
+              f"{cfg.tokens:,} training tokens, data={cfg.data}, device={config.device()}, precision={prec}")
+        res = train(cfg, out, resume=args.resume, overwrite=args.overwrite, extend_steps=args.extend_steps,
+                    precision=args.precision)
     except RunInterrupted as err:
         print(err, file=sys.stderr)
         raise SystemExit(128 + err.signum) from None
