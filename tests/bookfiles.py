@@ -82,8 +82,10 @@ if "google.colab" in sys.modules:
     def _run(what, command):
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
-            why = (done.stderr.strip().splitlines() or ["no message"])[-1]
-            raise SystemExit(f"genphys setup: {{what}} failed ({{why}}); check the network and run this cell again")
+            lines = done.stderr.strip().splitlines() or ["no message"]
+            why = next((l for l in lines if l.startswith(("fatal:", "ERROR:"))), lines[-1])
+            raise SystemExit(f"genphys setup: {{what}} failed ({{why}}); check the network and "
+                             "run this cell again") from None
     try:
         import genphys
     except ImportError:
