@@ -3,7 +3,7 @@
 ``GENPHYS_SCALE`` sizes every computation of the book:
 
 * ``tiny`` - the tests (nbmake, CI): each notebook in at most 90 s on 2 CPU cores;
-* ``cpu``  - the default without a GPU: the whole book on a laptop in 15 minutes;
+* ``cpu``  - the default without a GPU, the edition readers build: the whole book in 8 minutes on 2 cores;
 * ``gpu``  - the default with CUDA: the real runs.
 
 ``GENPHYS_RUNS`` names the folder that training runs keep their checkpoints in (default
