@@ -1,0 +1,176 @@
+"""Verdicts of chapter 7's comparison: claims listed in advance, paired over seeds, corrected for their number.
+
+A *claim* says that one family scores lower (better) than another on one score. It is listed before the
+runs are read (:data:`CLAIMS`), so that the correction counts every claim the comparison tests, not only
+those that came out well. For each claim and each budget at which both families have runs of the same
+seeds:
+
+* the **paired differences** d_s = score(worse, s) - score(better, s) over the seeds s both have; seed s
+  gave both families the same data order, so pairing removes the part of the spread the data order causes;
+* their mean, and a **95 % bootstrap interval** of the mean (percentile bootstrap over seeds, eq. ch7-boot);
+* a **p-value** of the paired t-test (two-sided: a claim can be contradicted as well as supported);
+* **Holm's correction** over every (claim, budget) tested (eq. ch7-holm): the k-th smallest of m p-values is
+  multiplied by m - k + 1, and the adjusted values are made non-decreasing. Holm controls the chance of any
+  false verdict among the m at ``alpha``, whatever their dependence, and rejects at least what Bonferroni does.
+
+The verdict is *supported* when the adjusted p-value is below ``alpha`` and the mean difference favours the
+claim, *contradicted* when it is below ``alpha`` and the difference goes the other way, and *not resolved*
+otherwise - with the numbers, in every case.
+
+Nothing here trains or reads files: it turns the stored runs of :mod:`genphys.lm.compare` (a list of row
+dicts) into plain data that the chapter shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from genphys import validate
+
+ALPHA = 0.05
+LEVEL = 0.95
+BOOTSTRAP = 10_000
+VERDICTS = ("supported", "contradicted", "not resolved")
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """``better`` scores lower than ``worse`` on ``score`` (a run field; lower is better).
+
+    ``reading`` says what a difference would show: ``"effect"`` for a claim about the model, and
+    ``"optimisation"`` where both families span the same function class, so that a gap is an effect of
+    training, not of what the models can represent.
+    """
+
+    slug: str
+    text: str
+    better: str
+    worse: str
+    score: str = "test_bits_per_byte"
+    reading: str = "effect"
+
+    def __post_init__(self):
+        for name in ("slug", "text", "better", "worse", "score"):
+            validate.text(getattr(self, name), f"Claim.{name}", empty=False)
+        validate.one_of(self.reading, "Claim.reading", ("effect", "optimisation"))
+        if self.better == self.worse:
+            raise ValueError(f"Claim.better and Claim.worse must differ, both are {self.better!r}")
+
+
+def paired_differences(runs: list[dict], claim: Claim, budget: int) -> tuple[np.ndarray, list[int]]:
+    """d_s = score(worse, s) - score(better, s) over the seeds both families have at ``budget``.
+
+    ``runs`` are rows with ``kind``, ``seed``, ``budget`` and the claim's score, at the rate each family
+    uses (the caller filters the rates); a seed with a missing score (a diverged run) is left out of both.
+    Positive d_s favour the claim. Two rows of one family, seed and budget are refused.
+    """
+    budget = validate.integer(budget, "budget", low=1)
+    by = {}
+    for row in runs:
+        if row.get("budget") != budget or row.get("kind") not in (claim.better, claim.worse):
+            continue
+        key = (row["kind"], row["seed"])
+        if key in by:
+            raise ValueError(f"runs holds two rows of {row['kind']}, seed {row['seed']}, budget {budget}x")
+        by[key] = row.get(claim.score)
+    seeds = sorted(s for (k, s) in by if k == claim.better and (claim.worse, s) in by
+                   and by[(claim.better, s)] is not None and by[(claim.worse, s)] is not None)
+    d = np.array([by[(claim.worse, s)] - by[(claim.better, s)] for s in seeds], dtype=float)
+    if not np.isfinite(d).all():
+        raise ValueError(f"runs holds a non-finite {claim.score} for {claim.better} or {claim.worse} at {budget}x")
+    return d, seeds
+
+
+def bootstrap_interval(d, level: float = LEVEL, n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``d`` (eq. ch7-boot): resample the seeds with replacement
+    ``n`` times, take the (1 - level)/2 and (1 + level)/2 quantiles of the resampled means."""
+    d = validate.finite_array(d, "d", ndim=1)
+    if d.size < 2:
+        raise ValueError(f"d must hold at least 2 paired differences for an interval, got {d.size}")
+    level = validate.real(level, "level", low=0, high=1, low_open=True, high_open=True)
+    n = validate.integer(n, "n", low=100)
+    rng = np.random.default_rng(validate.seed(seed))
+    means = d[rng.integers(0, d.size, size=(n, d.size))].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def paired_p(d) -> float:
+    """Two-sided p-value of the paired t-test of mean(d) = 0 (``d`` the paired differences).
+
+    Differences that are all equal have no spread: p is 0 when they are not zero, 1 when they are.
+    """
+    from scipy import stats
+
+    d = validate.finite_array(d, "d", ndim=1)
+    if d.size < 2:
+        raise ValueError(f"d must hold at least 2 paired differences for a test, got {d.size}")
+    if np.ptp(d) == 0:
+        return 0.0 if d[0] != 0 else 1.0
+    return float(stats.ttest_1samp(d, 0.0).pvalue)
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjusted p-values (eq. ch7-holm): sorted ascending, p_(k) (m - k + 1), made
+    non-decreasing, capped at 1; returned in the order given."""
+    p = validate.finite_array(p, "p", ndim=1)
+    if p.size and (p.min() < 0 or p.max() > 1):
+        raise ValueError("p must hold probabilities in [0, 1]")
+    m = p.size
+    order = np.argsort(p, kind="stable")
+    adjusted = np.minimum(1.0, np.maximum.accumulate(p[order] * (m - np.arange(m))))
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def verdicts(runs: list[dict], claims, budgets, alpha: float = ALPHA, min_seeds: int = 3) -> list[dict]:
+    """Every claim at every budget where both families have at least ``min_seeds`` paired seeds.
+
+    Returns rows ``{slug, claim, reading, better, worse, score, budget, seeds, mean, low, high, p, p_holm,
+    verdict}``: the mean paired difference (positive favours the claim), its bootstrap interval, the raw
+    and Holm-adjusted p-values (the correction over every row returned) and the verdict.
+    """
+    alpha = validate.real(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
+    min_seeds = validate.integer(min_seeds, "min_seeds", low=2)
+    claims = list(claims)
+    if len({c.slug for c in claims}) != len(claims):
+        raise ValueError("claims must have distinct slugs")
+    rows = []
+    for claim in claims:
+        validate.instance(claim, "claims[]", Claim, "a Claim")
+        for budget in budgets:
+            d, seeds = paired_differences(runs, claim, budget)
+            if len(seeds) < min_seeds:
+                continue
+            low, high = bootstrap_interval(d)
+            rows.append({"slug": claim.slug, "claim": claim.text, "reading": claim.reading, "better": claim.better,
+                         "worse": claim.worse, "score": claim.score, "budget": budget, "seeds": len(seeds),
+                         "mean": float(d.mean()), "low": low, "high": high, "p": paired_p(d)})
+    for row, adjusted in zip(rows, holm([r["p"] for r in rows])):
+        row["p_holm"] = float(adjusted)
+        row["verdict"] = ("not resolved" if adjusted >= alpha else
+                          "supported" if row["mean"] > 0 else "contradicted")
+    return rows
+
+
+def interval_slopes(table: list[dict], floor: float | None = None) -> list[dict]:
+    """Per family, the scaling slope between each pair of consecutive budgets: -d ln(score - floor) / d ln tokens.
+
+    ``table`` rows carry ``kind``, ``budget``, ``tokens`` and ``bits_per_byte`` (the mean over seeds). One slope per
+    interval (1x-4x, 4x-16x) rather than one exponent over all: a regime change (a model that learns to recall
+    between two budgets) shows as two different slopes instead of being averaged away. An interval whose excess
+    over the floor is not positive at both ends has no slope (None).
+    """
+    out = []
+    for kind in dict.fromkeys(r["kind"] for r in table):
+        rows = sorted((r for r in table if r["kind"] == kind), key=lambda r: r["tokens"])
+        for a, b in zip(rows, rows[1:]):
+            ea, eb = (r["bits_per_byte"] - (floor or 0.0) for r in (a, b))
+            slope = None
+            if ea > 0 and eb > 0:
+                slope = float(-(np.log(eb) - np.log(ea)) / (np.log(b["tokens"]) - np.log(a["tokens"])))
+            out.append({"kind": kind, "from": a["budget"], "to": b["budget"], "slope": slope})
+    return out

@@ -1,0 +1,108 @@
+"""genphys.lm.report: paired differences, bootstrap intervals, Holm's correction and verdicts, against SciPy and
+statsmodels, and on comparisons with a planted difference."""
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from genphys.lm import report
+
+
+def _runs(effects: dict, seeds=range(6), noise=0.002, seed_spread=0.01, rng_seed=0, budget=1):
+    """Rows of a comparison: family score = shared per-seed offset + the family's effect + its own noise."""
+    rng = np.random.default_rng(rng_seed)
+    offset = rng.normal(0, seed_spread, size=max(seeds) + 1)          # the data order's part, shared
+    return [{"kind": k, "seed": s, "budget": budget, "test_bits_per_byte": 1.0 + offset[s] + e + rng.normal(0, noise)}
+            for k, e in effects.items() for s in seeds]
+
+
+def test_holm_agrees_with_statsmodels():
+    rng = np.random.default_rng(3)
+    for m in (1, 2, 5, 17):
+        p = rng.uniform(0, 0.2, size=m) ** 2
+        assert np.allclose(report.holm(p), multipletests(p, method="holm")[1], atol=1e-15, rtol=0)
+
+
+def test_holm_rejects_at_least_what_bonferroni_rejects_and_refuses_non_probabilities():
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    adjusted = report.holm(p)
+    assert (adjusted <= np.minimum(1, p * p.size) + 1e-15).all() and (adjusted >= p).all()
+    for bad in ([0.1, 1.5], [-0.1], [np.nan]):
+        with pytest.raises(ValueError, match="p"):
+            report.holm(bad)
+
+
+def test_paired_p_is_scipys_paired_t_test():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=6), rng.normal(0.3, 1, size=6)
+    assert report.paired_p(b - a) == pytest.approx(stats.ttest_rel(b, a).pvalue, rel=1e-12)
+    assert report.paired_p([0.1] * 4) == 0.0 and report.paired_p([0.0] * 4) == 1.0
+    with pytest.raises(ValueError, match="at least 2"):
+        report.paired_p([0.3])
+
+
+def test_bootstrap_interval_agrees_with_scipys_percentile_bootstrap():
+    d = np.random.default_rng(2).normal(0.01, 0.02, size=6)
+    ours = report.bootstrap_interval(d, n=20_000, seed=5)
+    ref = stats.bootstrap((d,), np.mean, n_resamples=20_000, method="percentile", confidence_level=0.95,
+                          random_state=np.random.default_rng(6)).confidence_interval
+    width = ref.high - ref.low
+    assert abs(ours[0] - ref.low) < 0.05 * width and abs(ours[1] - ref.high) < 0.05 * width
+    assert ours[0] < d.mean() < ours[1]
+
+
+def test_paired_differences_pair_by_seed_and_skip_missing_scores():
+    runs = _runs({"a": 0.0, "b": 0.01})
+    runs[0]["test_bits_per_byte"] = None                     # family a, seed 0 diverged
+    d, seeds = report.paired_differences(runs, report.Claim("x", "a beats b", "a", "b"), 1)
+    assert seeds == [1, 2, 3, 4, 5]
+    by = {(r["kind"], r["seed"]): r["test_bits_per_byte"] for r in runs}
+    assert np.allclose(d, [by["b", s] - by["a", s] for s in seeds])
+    with pytest.raises(ValueError, match="two rows"):
+        report.paired_differences(runs + runs[-1:], report.Claim("x", "t", "a", "b"), 1)
+
+
+def test_a_planted_difference_is_found_and_nulls_are_not_among_many_claims():
+    # a beats b by 0.01 bits per byte; c = d and e = f. The seed offsets (0.01) are five times the
+    # noise of a run: only pairing by seed separates the planted gap from the data order's spread.
+    claims = [report.Claim("ab", "a beats b", "a", "b"), report.Claim("cd", "c beats d", "c", "d"),
+              report.Claim("ef", "e beats f", "e", "f")]
+    found, false = 0, 0
+    trials = 200
+    for trial in range(trials):
+        runs = _runs({"a": 0.0, "b": 0.01, "c": 0.01, "d": 0.01, "e": 0.0, "f": 0.0}, rng_seed=trial)
+        rows = {r["slug"]: r for r in report.verdicts(runs, claims, budgets=[1])}
+        found += rows["ab"]["verdict"] == "supported" and rows["ab"]["low"] > 0
+        false += any(rows[s]["verdict"] != "not resolved" for s in ("cd", "ef"))
+        if trial == 0:
+            assert np.allclose([r["p_holm"] for r in rows.values()],
+                               multipletests([r["p"] for r in rows.values()], method="holm")[1])
+    assert found / trials > 0.95
+    # Holm keeps the chance of any false verdict at most alpha (0.05); three binomial sigmas of slack
+    assert false / trials < 0.05 + 3 * np.sqrt(0.05 * 0.95 / trials)
+
+
+def test_unpaired_seeds_are_not_enough():
+    runs = _runs({"a": 0.0}, seeds=range(3)) + _runs({"b": 0.01}, seeds=range(3, 6))
+    assert report.verdicts(runs, [report.Claim("ab", "a beats b", "a", "b")], budgets=[1]) == []
+
+
+def test_claims_refuse_bad_fields():
+    with pytest.raises(ValueError, match="differ"):
+        report.Claim("x", "t", "a", "a")
+    with pytest.raises(ValueError, match="reading"):
+        report.Claim("x", "t", "a", "b", reading="vibes")
+    with pytest.raises(ValueError, match="distinct slugs"):
+        report.verdicts([], [report.Claim("x", "t", "a", "b")] * 2, budgets=[1])
+
+
+def test_interval_slopes_show_a_regime_change():
+    # excess over the floor falls by 2x from 1x to 4x and by 8x from 4x to 16x: two slopes, 0.5 and 1.5
+    table = [{"kind": "a", "budget": b, "tokens": 1000 * b, "bits_per_byte": 0.1 + e}
+             for b, e in ((1, 0.8), (4, 0.4), (16, 0.05))]
+    slopes = report.interval_slopes(table, floor=0.1)
+    assert [(s["from"], s["to"]) for s in slopes] == [(1, 4), (4, 16)]
+    assert slopes[0]["slope"] == pytest.approx(np.log(2) / np.log(4), rel=1e-12)
+    assert slopes[1]["slope"] == pytest.approx(np.log(8) / np.log(4), rel=1e-12)
+    assert report.interval_slopes(table, floor=0.5)[1]["slope"] is None
