@@ -25,7 +25,7 @@ CHAPTER = {
     "genphys.path_integral": 6,
     "genphys.lm": 7, "genphys.lm.tokenizer": 7, "genphys.lm.data": 7, "genphys.lm.models": 7,
     "genphys.lm.checkpoint": 7, "genphys.lm.train": 7, "genphys.lm.evaluate": 7, "genphys.lm.sample": 7,
-    "genphys.lm.spectra": 7, "genphys.lm.compare": 7, "genphys.lm.stochastic_attention": 7,
+    "genphys.lm.spectra": 7, "genphys.lm.compare": 7, "genphys.lm.report": 7, "genphys.lm.stochastic_attention": 7,
 }
 
 

@@ -7,9 +7,9 @@ seeds:
 
 * the **paired differences** d_s = score(worse, s) - score(better, s) over the seeds s both have; seed s
   gave both families the same data order, so pairing removes the part of the spread the data order causes;
-* their mean, and a **95 % bootstrap interval** of the mean (percentile bootstrap over seeds, eq. ch7-boot);
+* their mean, and a **95 % bootstrap interval** of the mean (percentile bootstrap over seeds);
 * a **p-value** of the paired t-test (two-sided: a claim can be contradicted as well as supported);
-* **Holm's correction** over every (claim, budget) tested (eq. ch7-holm): the k-th smallest of m p-values is
+* **Holm's correction** over every (claim, budget) tested: the k-th smallest of m p-values is
   multiplied by m - k + 1, and the adjusted values are made non-decreasing. Holm controls the chance of any
   false verdict among the m at ``alpha``, whatever their dependence, and rejects at least what Bonferroni does.
 
@@ -84,7 +84,7 @@ def paired_differences(runs: list[dict], claim: Claim, budget: int) -> tuple[np.
 
 
 def bootstrap_interval(d, level: float = LEVEL, n: int = BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap interval of the mean of ``d`` (eq. ch7-boot): resample the seeds with replacement
+    """Percentile bootstrap interval of the mean of ``d``: resample the seeds with replacement
     ``n`` times, take the (1 - level)/2 and (1 + level)/2 quantiles of the resampled means."""
     d = validate.finite_array(d, "d", ndim=1)
     if d.size < 2:
@@ -113,7 +113,7 @@ def paired_p(d) -> float:
 
 
 def holm(p) -> np.ndarray:
-    """Holm's step-down adjusted p-values (eq. ch7-holm): sorted ascending, p_(k) (m - k + 1), made
+    """Holm's step-down adjusted p-values: sorted ascending, p_(k) (m - k + 1), made
     non-decreasing, capped at 1; returned in the order given."""
     p = validate.finite_array(p, "p", ndim=1)
     if p.size and (p.min() < 0 or p.max() > 1):
