@@ -126,3 +126,16 @@ def test_strict_json_has_no_nan_or_infinity():
     assert json.loads(text, parse_constant=pytest.fail) == {"a": None, "b": [1.5, None, None], "c": [0.25, None]}
     assert files.strict_json({"x": 0.1 + 0.2}) == json.dumps({"x": 0.1 + 0.2})       # finite floats exactly
     assert math.isfinite(json.loads(files.strict_json(1e308))) and "NaN" not in files.strict_json([math.nan])
+
+
+def test_strict_loads_refuses_nan_and_infinity():
+    assert files.strict_loads('{"a": [1.5, null]}') == {"a": [1.5, None]}
+    assert files.strict_loads(files.strict_json({"x": float("nan")}).encode()) == {"x": None}
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        assert json.loads(f"[{literal}]")                                    # what plain json.loads lets through
+        with pytest.raises(ValueError, match=f"{literal} is not JSON"):
+            files.strict_loads(f'{{"dev_bits_per_byte": {literal}}}')
+    with pytest.raises(ValueError):
+        files.strict_loads("{1: 2}")
+    with pytest.raises(TypeError, match="text"):
+        files.strict_loads({"a": 1})

@@ -98,14 +98,6 @@ def _config_json(config: Any) -> Any:
     return canonical(config)
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not JSON (strict JSON has no NaN or Infinity)")
-
-
-def _strict_loads(text: str | bytes) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
-
-
 def _provenance_digest(provenance: dict) -> str:
     """SHA-256 of the provenance without its own checksum field, in the stored (canonical) form."""
     body = {k: v for k, v in provenance.items() if k != "provenance_sha256"}
@@ -208,11 +200,11 @@ def load(name: str, config: Any, *, root: Path | str | None = None) -> Artifact:
         raise ArtifactMissing(f"artifact {name!r} not found in {folder}")
     try:
         raw = result_path.read_bytes()
-        provenance = _strict_loads(provenance_path.read_text(encoding="utf-8"))
+        provenance = files.strict_loads(provenance_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as err:
         raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {provenance_path.name}: {err}") from err
     try:
-        result = _strict_loads(raw)
+        result = files.strict_loads(raw)
     except (UnicodeDecodeError, ValueError) as err:
         raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {result_path.name}: {err}") from err
     check_provenance(provenance, f"artifact {name!r} in {folder}")

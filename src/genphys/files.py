@@ -10,7 +10,8 @@ removed; a process killed mid-write leaves one named ``.<name>.<random>.tmp``, w
 ``O_EXCL`` holding the pid and host.  A second writer fails at once with an error naming the
 folder; the lock of a process that no longer runs (on this host) is taken over.
 
-:func:`strict_json` writes JSON that every parser reads: NaN and infinities become ``null``.
+:func:`strict_json` writes JSON that every parser reads: NaN and infinities become ``null``;
+:func:`strict_loads` reads JSON and refuses the ``NaN`` and ``Infinity`` literals that :func:`json.loads` accepts.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import IO, Iterator
 from genphys import validate
 
 __all__ = ["atomic_open", "atomic_write_text", "atomic_write_bytes", "remove_stale_temporaries",
-           "FolderLocked", "folder_lock", "LOCK_FILE", "strict_json"]
+           "FolderLocked", "folder_lock", "LOCK_FILE", "strict_json", "strict_loads"]
 
 TMP_SUFFIX = ".tmp"
 LOCK_FILE = ".genphys.lock"
@@ -197,3 +198,14 @@ def strict_json(value, *, default=None, **dump_options) -> str:
     """
     plain = json.loads(json.dumps(value, default=default))           # arrays, numpy scalars -> lists, floats
     return json.dumps(_finite_or_none(plain), allow_nan=False, **dump_options)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not JSON (strict JSON has no NaN or Infinity)")
+
+
+def strict_loads(text: str | bytes):
+    """``text`` parsed as strict JSON: a ``NaN``, ``Infinity`` or ``-Infinity`` literal is a ValueError
+    (:func:`json.loads` accepts them), as is text that is not JSON (:class:`json.JSONDecodeError`)."""
+    validate.instance(text, "text", (str, bytes, bytearray), "JSON text (str or bytes)")
+    return json.loads(text, parse_constant=_reject_constant)

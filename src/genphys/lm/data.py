@@ -6,7 +6,8 @@ Three sources, named by ``spec``:
   seeded; validation stories come from a seed range disjoint from every training seed;
 * ``"tinystories"`` - ``datasets.load_dataset("roneneldan/TinyStories")`` (cached by ``datasets``),
   shuffled by seed; validation is its validation split.  When the hub cannot be reached, one
-  line says so and the story source is used instead;
+  line says so and the story source is used instead (``strict=True`` raises
+  :class:`SourceUnavailable` instead: a caller that names TinyStories gets it or nothing);
 * a path to a text file in TinyStories format (stories separated by ``<|endoftext|>`` lines):
   every 20th story is held out for validation; training order is shuffled by seed (and epoch)
   in a streaming buffer.  The file is checked before any training (:func:`check_file`): UTF-8
@@ -54,6 +55,10 @@ def _load_tinystories(split: str):
     return datasets.load_dataset("roneneldan/TinyStories", split=split)
 
 
+class SourceUnavailable(RuntimeError):
+    """A strict :func:`source` could not reach the dataset it names (no fallback was taken)."""
+
+
 @dataclass(frozen=True)
 class Source:
     """Where text comes from: ``train(seed)`` streams training stories, ``validation(n)`` gives held-out ones.
@@ -85,8 +90,15 @@ def _validation_size(n) -> int:
     return validate.integer(n, "n", low=1)
 
 
-def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[str], None] = print) -> Source:
-    """The text source named by ``spec``: ``"stories"``, ``"tinystories"`` or a path to a text file."""
+def source(spec: str, *, loader: Callable | None = None, log: Callable[[str], None] = print,
+           strict: bool = False) -> Source:
+    """The text source named by ``spec``: ``"stories"``, ``"tinystories"`` or a path to a text file.
+
+    ``loader(split)`` loads a TinyStories split (default :func:`_load_tinystories`, looked up at the call).
+    When it fails, the story source stands in with a ``note``; with ``strict=True``
+    :class:`SourceUnavailable` is raised instead, in one line.
+    """
+    strict = validate.flag(strict, "strict")
     if not isinstance(spec, (str, Path)):
         raise TypeError(f"data spec must be 'stories', 'tinystories' or a file path, got {type(spec).__name__}")
     spec = str(spec)
@@ -99,9 +111,15 @@ def source(spec: str, *, loader: Callable = _load_tinystories, log: Callable[[st
         return Source("stories", lambda seed: st.stream(train_seed(seed)),
                       lambda n: st.sample(_validation_size(n), VALID_SEED))
     if spec == "tinystories":
+        loader = loader or _load_tinystories
         try:
             train_split, valid_split = loader("train"), loader("validation")
         except Exception as err:  # noqa: BLE001 - any failure to reach the hub means: fall back
+            if strict:
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
+                raise SourceUnavailable(f"TinyStories could not be loaded ({type(err).__name__}"
+                                        f"{': ' + reason if reason else ''}); no other text stands in "
+                                        "for data named 'tinystories'") from None
             note = f"TinyStories unavailable ({type(err).__name__}); using the offline story source (genphys.stories) instead."
             log(note)
             return Source(**{**source("stories").__dict__, "note": note})
