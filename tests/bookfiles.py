@@ -74,7 +74,7 @@ def colab_setup_source() -> str:
     Idempotent: it does nothing when ``genphys`` already imports; it clones only when the folder holds
     no repository; a failed clone or install stops with one line saying what failed and what to do.
     """
-    return f'''{SETUP_MARKER}: on Google Colab, fetch the book and install genphys[book] (torch stays Colab's own).
+    return f'''{SETUP_MARKER}: on Colab, fetch the book, install genphys[book] (torch stays Colab's).
 import importlib, os, shutil, subprocess, sys
 REPO_URL = "{repository_url()}"
 HOME = "/content/genphys"
@@ -83,16 +83,19 @@ if "google.colab" in sys.modules:
         done = subprocess.run(command, capture_output=True, text=True)
         if done.returncode:
             lines = done.stderr.strip().splitlines() or ["no message"]
-            why = next((l for l in lines if l.startswith(("fatal:", "ERROR:"))), lines[-1])
-            raise SystemExit(f"genphys setup: {{what}} failed ({{why}}); check the network and "
-                             "run this cell again") from None
+            said = [x for x in lines if x.startswith(("fatal", "ERROR"))]
+            why = (said or lines)[-1]
+            raise SystemExit(f"genphys setup: {{what}} failed ({{why}}); check the "
+                             "network and run this cell again") from None
     try:
         import genphys
     except ImportError:
         if not os.path.isfile(f"{{HOME}}/pyproject.toml"):
             shutil.rmtree(HOME, ignore_errors=True)
-            _run(f"cloning {{REPO_URL}}", ["git", "clone", "-q", "--depth", "1", REPO_URL, HOME])
-        _run("installing genphys[book]", [sys.executable, "-m", "pip", "install", "-q", f"{{HOME}}[book]"])
+            clone = ["git", "clone", "-q", "--depth", "1", REPO_URL, HOME]
+            _run(f"cloning {{REPO_URL}}", clone)
+        pip = [sys.executable, "-m", "pip", "install", "-q", f"{{HOME}}[book]"]
+        _run("installing genphys[book]", pip)
         importlib.invalidate_caches()
     os.chdir(f"{{HOME}}/book")'''
 

@@ -13,16 +13,25 @@ torch.set_num_threads(1)   # the suite runs under pytest -n 2: one thread per wo
 CFG = ModelConfig(vocab_size=37, d_model=16, n_layers=2, n_modes=8, n_heads=2, d_feature=4, chunk=4)
 
 
+FIXED_MODES = tuple(k for k in models.RECURRENT if issubclass(models.MIXERS[k], models.Mixer))
+
+
 def _model(kind, seed=0, gain_spread=2.0):
-    """A float64 model whose rates have both signs and whose selective gains vary strongly with the token."""
+    """A float64 model whose rates have both signs and whose selective gains vary strongly with the token.
+
+    The measured memory's dissipation a_t and gain beta_t are spread over most of (0, 1) by the token.
+    """
     torch.manual_seed(seed)
     model = build_model(kind, matched_configs(CFG)[kind]).double()
     with torch.no_grad():
-        for mix in model.spectral_modules():
+        for mix in model.recurrent_modules():
             if hasattr(mix, "rate"):
                 mix.rate.uniform_(-0.6, 0.3)
             if kind == "selective":
                 mix.measure.weight.normal_(0.0, gain_spread)
+            if hasattr(mix, "decay"):
+                mix.decay.weight.normal_(0.0, 1.0)
+                mix.measure.weight.normal_(0.0, 1.0)
     return model
 
 
@@ -125,7 +134,7 @@ def free_evolution(mix, inputs: torch.Tensor) -> torch.Tensor:
     return torch.stack(out)
 
 
-@pytest.mark.parametrize("kind", models.RECURRENT)
+@pytest.mark.parametrize("kind", FIXED_MODES)
 def test_reported_multipliers_are_what_the_recurrence_does(kind):
     mix = _model(kind).spectral_modules()[0]
     inputs = torch.randn(12, CFG.d_model, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
@@ -134,12 +143,12 @@ def test_reported_multipliers_are_what_the_recurrence_does(kind):
     assert (psi - torch.diag_embed(diagonal)).abs().max().item() == 0.0     # the modes do not mix
     measured = diagonal[1:] / diagonal[:-1]                                 # a_{t,k}, token by token
     with torch.no_grad():
-        reported = mix.multipliers(inputs[None])[0] if kind == "selective" else mix.multipliers().expand(12, -1)
+        reported = mix.multipliers(inputs[None])[0] if mix.varies_with_token else mix.multipliers().expand(12, -1)
         assert (mix.multiplier_bound() - reported.abs().amax(0) >= -1e-15).all()
     assert (measured - reported).abs().max().item() < 1e-12
-    if kind.startswith("hamiltonian"):
+    if isinstance(mix, models.Hamiltonian):
         assert (diagonal[-1].abs() - 1).abs().max().item() < 1e-12          # |a| = 1: nothing is forgotten
-    if kind == "selective":
+    if mix.varies_with_token:
         assert measured.abs().std(0).min().item() > 1e-3                    # the multipliers vary with the token
 
 
@@ -247,6 +256,13 @@ def test_causality(kind):
 def test_bad_input():
     with pytest.raises(ValueError, match="kind"):
         build_model("rnn", CFG)
+    with pytest.raises(ValueError, match="kind"):
+        models.initial_multipliers("transformer", CFG)
+    with pytest.raises(TypeError, match="cfg"):
+        models.initial_multipliers("dissipative", CFG.to_dict())
+    q, k, v, log_a, beta = _memory_inputs(torch.Generator().manual_seed(0), length=5)
+    with pytest.raises(ValueError, match="chunk"):
+        models.delta_rule_chunked(q, k, v, log_a, beta, chunk=0)
     with pytest.raises(ValueError, match="n_modes"):
         ModelConfig(n_modes=0)
     with pytest.raises(TypeError, match="idx"):
@@ -255,3 +271,182 @@ def test_bad_input():
         _model("dissipative").attention_maps(torch.zeros(1, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="depend on the token"):
         _model("selective").spectral_modules()[0].multipliers()
+
+
+# ---------------------------------------------------------------- the measured memory (gated delta rule)
+
+def _memory_inputs(gen, batch=2, heads=3, length=29, d_k=5, d_v=4):
+    """Unit queries and keys, values, ln a_t from strong dissipation (-20) to none (0), beta_t over (0, 1)."""
+    unit = lambda: torch.nn.functional.normalize(                                           # noqa: E731
+        torch.randn(batch, heads, length, d_k, dtype=torch.float64, generator=gen), dim=-1)
+    q, k = unit(), unit()
+    v = torch.randn(batch, heads, length, d_v, dtype=torch.float64, generator=gen)
+    log_a = -20.0 * torch.rand(batch, heads, length, dtype=torch.float64, generator=gen) ** 3
+    beta = torch.rand(batch, heads, length, dtype=torch.float64, generator=gen)
+    return q, k, v, log_a, beta
+
+
+def _closed_loop_form(q, k, v, log_a, beta, m):
+    """M_t = a_t M_{t-1} (I - beta_t k_t k_t^T) + beta_t v_t k_t^T, o_t = M_t q_t: the update as its closed loop."""
+    eye = torch.eye(k.shape[-1], dtype=k.dtype)
+    out = []
+    for t in range(k.shape[2]):
+        kt, a, b = k[:, :, t], torch.exp(log_a[:, :, t])[..., None, None], beta[:, :, t][..., None, None]
+        m = a * m @ (eye - b * kt[..., :, None] * kt[..., None, :]) + b * v[:, :, t][..., :, None] * kt[..., None, :]
+        out.append((m @ q[:, :, t][..., None])[..., 0])
+    return torch.stack(out, dim=2), m
+
+
+def test_delta_rule_chunked_equals_loop_and_closed_loop_form():
+    gen = torch.Generator().manual_seed(11)
+    q, k, v, log_a, beta = _memory_inputs(gen)
+    m0 = torch.randn(2, 3, 4, 5, dtype=torch.float64, generator=gen)
+    ref, m_ref = _closed_loop_form(q, k, v, log_a, beta, m0)
+    assert torch.exp(log_a).min() < 1e-6 and ref.abs().max() > 1.0              # strong dissipation, a live state
+    loop, m_loop = models.delta_rule_loop(q, k, v, log_a, beta, m0)
+    assert (loop - ref).abs().max().item() < 1e-10 and (m_loop - m_ref).abs().max().item() < 1e-10
+    for chunk in (1, 3, 4, 8, 64):                                               # 29 is no multiple of any but 1
+        out, m = models.delta_rule_chunked(q, k, v, log_a, beta, chunk, m0)
+        assert (out - ref).abs().max().item() < 1e-10 and (m - m_ref).abs().max().item() < 1e-10
+
+
+def test_delta_rule_gradients_are_finite_and_match_the_loop():
+    gen = torch.Generator().manual_seed(12)
+    inputs = [x.requires_grad_() for x in _memory_inputs(gen, length=23)]
+    grads = []
+    for f in (lambda: models.delta_rule_chunked(*inputs, chunk=8), lambda: models.delta_rule_loop(*inputs)):
+        out, m = f()
+        (out.sin().sum() + m.cos().sum()).backward()
+        grads.append([x.grad.clone() for x in inputs])
+        for x in inputs:
+            x.grad = None
+    assert all(torch.isfinite(g).all() for g in grads[0])
+    assert max((a - b).abs().max().item() for a, b in zip(*grads)) < 1e-9
+
+
+def _orthonormal_keys(n, d_k, gen):
+    return torch.linalg.qr(torch.randn(d_k, d_k, dtype=torch.float64, generator=gen))[0][:, :n].T   # (n, d_k)
+
+
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_delta_rule_stores_and_overwrites_like_a_memory(chunk):
+    """a_t = 1, beta_t = 1, orthonormal keys: M_T k_s returns the last value written under k_s, exactly."""
+    gen = torch.Generator().manual_seed(13)
+    d_k, d_v = 6, 4
+    keys = _orthonormal_keys(d_k, d_k, gen)
+    order = [0, 1, 2, 3, 4, 5, 1, 4]                                              # keys 1 and 4 written twice
+    k = keys[order][None, None]                                                   # (1, 1, 8, d_k)
+    v = torch.randn(1, 1, len(order), d_v, dtype=torch.float64, generator=gen)
+    q, ones = k.clone(), torch.ones(1, 1, len(order), dtype=torch.float64)
+    def run(*a):
+        return models.delta_rule_loop(*a) if chunk is None else models.delta_rule_chunked(*a, chunk)
+
+    out, m = run(q, k, v, 0 * ones, ones)
+    last = {s: t for t, s in enumerate(order)}                                    # key -> token of its last write
+    for s, t in last.items():
+        assert (m[0, 0] @ keys[s] - v[0, 0, t]).abs().max().item() < 1e-10
+    assert (out - v).abs().max().item() < 1e-10                                   # reading k_t just after writing it
+    assert (m[0, 0] @ keys[1] - v[0, 0, 1]).abs().max().item() > 0.1             # the first value under k_1 is gone
+    # with dissipation, a value written s tokens ago is returned times the product of the later a_t
+    log_a = -0.1 * torch.rand(1, 1, d_k, dtype=torch.float64, generator=gen)
+    _, m = run(k[:, :, :d_k], k[:, :, :d_k], v[:, :, :d_k], log_a, ones[:, :, :d_k])
+    for s in range(d_k):
+        faded = torch.exp(log_a[0, 0, s + 1:].sum()) * v[0, 0, s]
+        assert (m[0, 0] @ keys[s] - faded).abs().max().item() < 1e-10
+
+
+def test_measured_memory_closed_loop_is_what_the_recurrence_does():
+    """Values off, M evolves by M_{t-1} -> M_{t-1} T_t with T_t = a_t (I - beta_t k k^T) of norm a_t."""
+    mix = _model("measured_memory").recurrent_modules()[0]
+    inputs = torch.randn(1, 12, CFG.d_model, dtype=torch.float64, generator=torch.Generator().manual_seed(14))
+    with torch.no_grad():
+        mix.value.weight.zero_()
+        state = mix.init_state(1, dtype=torch.float64)
+        state["M"] = torch.randn(state["M"].shape, dtype=torch.float64, generator=torch.Generator().manual_seed(15))
+        trans, a, beta = mix.transitions(inputs)[0], mix.multipliers(inputs)[0], mix.gain(inputs)[0]  # (T, H, ..)
+        assert (mix.abs_multipliers(inputs) - a).abs().max().item() == 0.0
+        for t in range(inputs.shape[1]):
+            before = state["M"].clone()
+            _, state = mix.step(inputs[:, t], state)
+            assert (state["M"][0] - before[0] @ trans[t]).abs().max().item() < 1e-12
+    assert a.min() > 0 and a.max() < 1 and beta.min() > 0 and beta.max() < 1
+    assert a.std(0).min() > 1e-3 and beta.std(0).min() > 1e-3                    # they vary with the token
+    eig = torch.linalg.eigvalsh(trans)                                            # symmetric: (T, H, d_k), ascending
+    assert (eig[..., -1] - a).abs().max().item() < 1e-12                          # its largest multiplier is a_t ...
+    assert (eig[..., 0] - a * (1 - beta)).abs().max().item() < 1e-12              # ... a_t (1 - beta_t) along the key
+    assert (eig[..., 1:] - a[..., None]).abs().max().item() < 1e-12
+
+
+def test_measured_memory_gradients_are_finite_and_the_same_in_both_forms():
+    model = _model("measured_memory")
+    idx = torch.randint(0, CFG.vocab_size, (2, 19), generator=torch.Generator().manual_seed(16))
+    grads = []
+    for sequential in (False, True):
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(model(idx, sequential)[:, :-1].flatten(0, 1), idx[:, 1:].flatten()).backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
+    assert all(torch.isfinite(g).all() for g in grads[0].values())
+    assert all(grads[0][n].abs().max() > 0 for n in grads[0] if n.endswith(("decay.weight", "measure.weight")))
+    assert max((grads[0][n] - grads[1][n]).abs().max().item() for n in grads[0]) < 1e-10
+
+
+def test_measured_memory_has_no_spectrum_of_fixed_modes():
+    model = _model("measured_memory")
+    assert model.spectral_modules() == [] and len(model.recurrent_modules()) == CFG.n_layers
+    assert _model("transformer").recurrent_modules() == []
+
+
+@pytest.mark.parametrize("kind", models.RECURRENT)
+def test_initial_multipliers_are_the_fresh_models_own(kind):
+    cfg = matched_configs(CFG)[kind]
+    before = torch.get_rng_state()
+    a = models.initial_multipliers(kind, cfg, seed=3, batch=2, length=7)
+    assert torch.equal(torch.get_rng_state(), before)                             # the global generator is untouched
+    assert torch.equal(a, models.initial_multipliers(kind, cfg, seed=3, batch=2, length=7))
+    torch.manual_seed(3)
+    model = build_model(kind, cfg)
+    mods = model.recurrent_modules()
+    per_token = CFG.n_modes if mods[0] in model.spectral_modules() else CFG.n_heads
+    assert a.dtype == torch.float64 and a.shape == (CFG.n_layers * 2 * 7 * per_token,)
+    assert a.min() > 0 and a.max() <= 1 + 1e-6                                    # no fresh model starts growing
+    if mods[0] in model.spectral_modules() and not mods[0].varies_with_token:
+        with torch.no_grad():
+            own = torch.cat([m.multipliers().abs().double().expand(2 * 7, -1).flatten() for m in mods])
+        assert torch.equal(a.sort().values, own.sort().values)
+
+
+#: the families whose closed-loop modulus is free to learn: they start from one memory (models.initial_memory)
+FREE_MODULUS = ("dissipative", "selective", "no_context", "decay_only", "hamiltonian_measured", "measured_memory")
+
+
+def test_initial_memory_is_the_constant_gain_filters_start():
+    """(1 - g_0) e^{-1/tau} with g_0 = sigmoid(-2) and tau log-uniform over [1, 100] tokens (eq. ch7-filter at r = -1/tau)."""
+    tau = torch.exp(torch.linspace(0.0, math.log(100.0), 16, dtype=torch.float64))
+    expected = (1 - 1 / (1 + math.exp(2.0))) * torch.exp(-1 / tau)
+    assert (models.initial_memory(16).double() - expected).abs().max() < 1e-7
+    with pytest.raises(ValueError, match="n"):
+        models.initial_memory(0)
+
+
+@pytest.mark.parametrize("kind", FREE_MODULUS)
+def test_every_family_with_a_free_modulus_starts_from_the_same_memory(kind):
+    cfg = matched_configs(CFG)[kind]
+    model = build_model(kind, cfg)
+    per_layer = CFG.n_modes if model.spectral_modules() else CFG.n_heads
+    start = models.initial_memory(per_layer).double()
+    a = models.initial_multipliers(kind, cfg, seed=1, batch=2, length=5).view(CFG.n_layers, -1, per_layer)
+    # every layer, every token: the same sorted moduli (the token-dependent families start token-independent)
+    assert (a.sort(dim=-1).values - start).abs().max() < 1e-6
+
+
+def test_the_bare_hamiltonian_twins_start_on_the_unit_circle():
+    for kind in ("hamiltonian", "hamiltonian_norm"):
+        a = models.initial_multipliers(kind, matched_configs(CFG)[kind])
+        assert (a - 1).abs().max() < 1e-6
+
+
+def test_every_family_has_its_own_colour():
+    from genphys import plotting
+
+    colours = [plotting.color(k) for k in models.KINDS]
+    assert len(set(colours)) == len(colours)

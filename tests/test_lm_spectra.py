@@ -74,6 +74,17 @@ def test_selective_multipliers_along_text():
     assert np.array_equal(back["log_abs_hist"], s1["log_abs_hist"])
 
 
+def test_layers_without_fixed_modes_are_not_read_as_modes():
+    """The measured memory's loop turns with the key: spectra refuses it; it reads text only where a layer says so."""
+    with pytest.raises(ValueError, match="measured_memory model has no recurrent layers with fixed modes"):
+        spectra.layer_spectra(build_model("measured_memory", CFG))
+    model = build_model("dissipative", CFG)
+    for mix in model.spectral_modules():
+        mix.varies_with_token = True                                          # the capability, not the name, decides
+    with pytest.raises(ValueError, match="idx"):
+        spectra.layer_spectra(model)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="no recurrent layers"):
         spectra.layer_spectra(build_model("transformer", CFG))

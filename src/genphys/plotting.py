@@ -17,8 +17,10 @@ PALETTE = {
     "selective": "#56B4E9",
     "hamiltonian": "#D55E00",
     "hamiltonian_norm": "#E69F00",
+    "hamiltonian_measured": "#AA4499",  # purple, from Paul Tol's muted scheme (colour-blind-safe)
     "decay_only": "#999933",
     "no_context": "#009E73",
+    "measured_memory": "#882255",      # wine, from Paul Tol's muted scheme (colour-blind-safe)
     "transformer": "#CC79A7",
     "decay": "#0072B2",
     "growth": "#D55E00",

@@ -1,4 +1,4 @@
-"""The language models of chapter 7: six recurrent families and a transformer, from one configuration.
+"""The language models of chapter 7: seven recurrent families and a transformer, from one configuration.
 
 Every model maps a LongTensor ``(B, T)`` of token ids to logits ``(B, T, V)``.  They share the
 embedding (tied to the output), RMSNorm, pre-norm residual blocks and a gated MLP; they differ
@@ -11,11 +11,18 @@ psi_t in C^N and runs one diagonal linear recurrence (chapter 7, eq. ch7-conv)::
     selective         a_t = (1 - g_t) e^lambda,   b_t = (1 - g_t) u_t + g_t c_t  (eq. ch7-selective)
     hamiltonian       a = e^{i w},                b_t = u_t + c_t               (eq. ch7-ham)
     hamiltonian_norm  the same, readout RMS-normalised, frequencies away from w = 0
+    hamiltonian_measured  a = (1 - g) e^{i w}, b_t = (1 - g) u_t + g c_t  (r = 0, the measurement kept)
     decay_only        a = e^lambda, r = -softplus(rho) < 0, b_t = u_t + c_t (no measurement)
     no_context        the dissipative loop with c_t = 0
 
 with the drive u_t = B x_t and the context target c_t of causal linear attention
-(eq. ch7-context).  ``transformer`` is a pre-norm GPT with causal softmax attention and rotary
+(eq. ch7-context).  The seventh recurrent family carries a matrix per head instead, a linear map
+read through the key (a Kalman filter whose state is a map: the gated delta rule)::
+
+    measured_memory   M_t = a_t M_{t-1} + beta_t (v_t - a_t M_{t-1} k_t) k_t^T,   o_t = M_t q_t,
+                      closed loop M_{t-1} -> a_t M_{t-1} (I - beta_t k_t k_t^T), |k_t| = 1
+
+``transformer`` is a pre-norm GPT with causal softmax attention and rotary
 positions.  Parameter counts are matched across families by the gated-MLP width
 (:func:`matched_configs`).
 """
@@ -31,7 +38,8 @@ from torch import nn
 
 from genphys import validate
 
-KINDS = ("dissipative", "selective", "hamiltonian", "hamiltonian_norm", "decay_only", "no_context", "transformer")
+KINDS = ("dissipative", "selective", "hamiltonian", "hamiltonian_norm", "hamiltonian_measured", "decay_only",
+         "no_context", "measured_memory", "transformer")
 RECURRENT = KINDS[:-1]
 EPS = 1e-6      # the one epsilon: RMSNorm's and the linear-attention normaliser's
 
@@ -184,11 +192,30 @@ def linear_attention(q, k, v, chunk: int):
 
 # ---------------------------------------------------------------- the recurrent families
 
-class Mixer(nn.Module):
+class Recurrent(nn.Module):
+    """A sequence mixing with a closed loop and an O(1) generation state (every family but the transformer).
+
+    Capabilities a family states here, so that nothing outside this module asks for its name:
+    ``varies_with_token`` (its multipliers depend on the token, so reading them needs text) and
+    :meth:`abs_multipliers` (the moduli |a| of its closed loop's multipliers along given inputs).
+    """
+
+    varies_with_token = False
+    #: the version of the family's code: raised when a change alters what its models compute or how they
+    #: start, so that runs stored with another version are refused (:func:`family_version`)
+    version = 1
+
+    def abs_multipliers(self, x) -> torch.Tensor:
+        """|a| per token and mode (or head), (B, T, m), along the layer inputs x (B, T, d)."""
+        raise NotImplementedError
+
+
+class Mixer(Recurrent):
     """The sequence mixing of a recurrent layer (chapter 7): drive, context, closed loop, scan, readout.
 
     A family is a subclass that says what its closed loop is (:meth:`closed_loop`), and which
     spectral parameters it has.  Complex vectors of N modes travel as 2N reals in (Re, Im) pairs.
+    Its closed loop is diagonal in fixed modes: :mod:`genphys.lm.spectra` reads these layers.
     """
 
     context = True         # whether the layer has a context target c_t
@@ -233,6 +260,10 @@ class Mixer(nn.Module):
     def multiplier_bound(self) -> torch.Tensor:
         """max over tokens of |a_k| per mode (|a_k| itself for a constant multiplier)."""
         return self.multipliers().abs()
+
+    def abs_multipliers(self, x):
+        """|a_{t,k}| along x (B, T, d), (B, T, N); a constant multiplier repeated at every token."""
+        return self.multipliers(x).abs().expand(*x.shape[:-1], self.cfg.n_modes)
 
     # ---- the layer
     def forward(self, x, sequential: bool = False):
@@ -313,6 +344,23 @@ def _decay_times(n: int) -> torch.Tensor:
     return torch.exp(torch.linspace(0.0, math.log(100.0), n))
 
 
+GAIN_LOGIT_0 = -2.0     # the measured families' initial gain, g_0 = sigmoid(-2) = 0.119
+
+
+def initial_memory(n: int) -> torch.Tensor:
+    """|a_k| of a fresh layer, k = 1..n, shared by every family whose modulus is free to learn:
+    (1 - g_0) e^{-1/tau_k} with tau_k log-uniform over [1, 100] tokens (0.32 to 0.87).
+
+    Equal initial memory makes a comparison of families one of what they learn, not of where they
+    start. It is the distribution the constant-gain filter starts from with rates -1/tau_k and gain
+    g_0 (the longest initial memory, -1/ln|a|, is 7.3 tokens); the decay-only, Hamiltonian-with-
+    measurement and measured-memory families are initialised to it. The two Hamiltonian twins
+    without measurement have |a| = 1 by definition and cannot share it.
+    """
+    n = validate.integer(n, "n", low=1)
+    return (1 - torch.sigmoid(torch.tensor(GAIN_LOGIT_0))) * torch.exp(-1.0 / _decay_times(n))
+
+
 class Measured(Mixer):
     """A state under weak measurement against c_t (eq. ch7-filter): free rates r_k of either sign."""
 
@@ -324,9 +372,13 @@ class Measured(Mixer):
         return torch.complex(self.rate, self.freq)
 
     def filtered(self, gain_logit, u, c):
-        """``(log a, b)`` of eq. ch7-filter with gain g = sigmoid(gain_logit): log a = lambda + ln(1 - g)."""
-        g = torch.sigmoid(gain_logit)
-        return self.eigenvalues() + F.logsigmoid(-gain_logit), (1 - g) * u + g * c
+        return _filtered(self.eigenvalues(), gain_logit, u, c)
+
+
+def _filtered(eigenvalues, gain_logit, u, c):
+    """``(log a, b)`` of eq. ch7-filter with gain g = sigmoid(gain_logit): log a = lambda + ln(1 - g)."""
+    g = torch.sigmoid(gain_logit)
+    return eigenvalues + F.logsigmoid(-gain_logit), (1 - g) * u + g * c
 
 
 class Dissipative(Measured):
@@ -338,7 +390,7 @@ class Dissipative(Measured):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
-        self.gain_logit = nn.Parameter(torch.full((cfg.n_modes,), -2.0))        # g = sigmoid(-2) ~ 0.12
+        self.gain_logit = nn.Parameter(torch.full((cfg.n_modes,), GAIN_LOGIT_0))
 
     def gain(self, x=None):
         return torch.sigmoid(self.gain_logit)
@@ -364,11 +416,13 @@ class Selective(Measured):
     the constant family's -2: the layer starts as the constant-gain filter.
     """
 
+    varies_with_token = True
+
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
         self.measure = nn.Linear(cfg.d_model, cfg.n_modes)                        # w_k . x_t + beta_k
         nn.init.zeros_(self.measure.weight)
-        nn.init.constant_(self.measure.bias, -2.0)
+        nn.init.constant_(self.measure.bias, GAIN_LOGIT_0)
 
     def gain(self, x=None):
         if x is None:
@@ -410,12 +464,40 @@ class HamiltonianNorm(Hamiltonian):
         return torch.linspace(math.pi / n, math.pi, n)
 
 
-class DecayOnly(Mixer):
-    """Dissipation without measurement (a RetNet-style ablation): a = e^lambda, r = -softplus(rho) < 0, b_t = u_t + c_t."""
+class HamiltonianMeasured(Mixer):
+    """A Hamiltonian generator under weak measurement: r = 0, the measurement kept:
+    a = (1 - g) e^{i w}, b_t = (1 - g) u_t + g c_t (eq. ch7-filter with lambda = i w).
+
+    Its modes forget only through the measurement's back-action, |a| = 1 - g < 1: it separates "a
+    Hamiltonian generator" from "a loop that cannot forget", which the bare twin confounds. The gain
+    starts at g_k = 1 - |a_k| of :func:`initial_memory`.
+    """
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
-        self.rho = nn.Parameter(torch.log(torch.expm1(1.0 / _decay_times(cfg.n_modes))))    # r = -1 / tau
+        self.gain_logit = nn.Parameter(torch.logit(1 - initial_memory(cfg.n_modes)))
+
+    def eigenvalues(self):
+        return torch.complex(torch.zeros_like(self.freq), self.freq)
+
+    def gain(self, x=None):
+        return torch.sigmoid(self.gain_logit)
+
+    def closed_loop(self, x, u, c):
+        return _filtered(self.eigenvalues(), self.gain_logit, u, c)
+
+
+class DecayOnly(Mixer):
+    """Dissipation without measurement (a RetNet-style ablation): a = e^lambda, r = -softplus(rho) < 0, b_t = u_t + c_t.
+
+    The rates start at r_k = ln|a_k| of :func:`initial_memory`: the same initial memory as the measured families.
+    """
+
+    version = 2             # 2: starts from initial_memory (1: from e^{-1/tau}, memories up to 100 tokens)
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.rho = nn.Parameter(torch.log(torch.expm1(-torch.log(initial_memory(cfg.n_modes)))))   # softplus(rho) = -r
 
     def eigenvalues(self):
         return torch.complex(-F.softplus(self.rho), self.freq)
@@ -424,8 +506,190 @@ class DecayOnly(Mixer):
         return self.eigenvalues(), u + c
 
 
+# ---------------------------------------------------------------- the measured memory (gated delta rule)
+
+def delta_rule_step(m, q, k, v, log_a, beta):
+    """One token of the gated delta rule; returns ``(o_t, M_t)`` (eq. ch5-kalman).
+
+    M_t = a_t M_{t-1} + beta_t (v_t - a_t M_{t-1} k_t) k_t^T and o_t = M_t q_t, with a_t = e^{log_a}.
+    ``m``: (..., d_v, d_k); ``q``, ``k``: (..., d_k); ``v``: (..., d_v); ``log_a``, ``beta``: (...).
+    """
+    a, beta = torch.exp(log_a)[..., None], beta[..., None]
+    prior = a[..., None] * m                                                     # a_t M_{t-1}
+    innovation = v - (prior @ k[..., None])[..., 0]                              # v_t - a_t M_{t-1} k_t
+    m = prior + (beta * innovation)[..., :, None] * k[..., None, :]
+    return (m @ q[..., None])[..., 0], m
+
+
+def delta_rule_loop(q, k, v, log_a, beta, state=None):
+    """The gated delta rule token by token from M_0 = ``state`` (zero if None): the reference (eq. ch5-kalman).
+
+    ``q``, ``k``: (B, H, T, d_k); ``v``: (B, H, T, d_v); ``log_a``, ``beta``: (B, H, T).
+    Returns the readouts o_t = M_t q_t (B, H, T, d_v) and the last state M_T (B, H, d_v, d_k).
+    """
+    m = _memory_start(k, v, state)
+    out = []
+    for t in range(k.shape[2]):
+        o, m = delta_rule_step(m, q[:, :, t], k[:, :, t], v[:, :, t], log_a[:, :, t], beta[:, :, t])
+        out.append(o)
+    return torch.stack(out, dim=2), m
+
+
+def delta_rule_chunked(q, k, v, log_a, beta, chunk: int, state=None):
+    """The same recurrence by chunks of ``chunk`` tokens: a UT transform within, M carried across (eq. ch5-kalman).
+
+    Within a chunk (tokens r = 1..C, incoming state M_0) let g_r = sum_{j<=r} ln a_j and
+    D_{ri} = e^{g_r - g_i} for i <= r (0 above the diagonal).  Unrolling the recurrence,
+    M_r = e^{g_r} M_0 + sum_{i<=r} D_{ri} delta_i k_i^T, where the written values
+    delta_r = beta_r (v_r - a_r M_{r-1} k_r) solve the unit lower-triangular system
+
+        (I + A) delta = diag(beta) (V - diag(e^g) K M_0^T),   A_{ri} = beta_r D_{ri} k_r.k_i  (i < r).
+
+    With the UT transform T = (I + A)^{-1} diag(beta) (one triangular solve, every chunk at once)
+    the pseudo-values U = T V and W = T diag(e^g) K give delta = U - W M_0^T, and
+
+        O = diag(e^g) Q M_0^T + (Q K^T * D) delta,        M_C = e^{g_C} M_0 + delta^T diag(D_{Ci}) K,
+
+    Yang et al. 2024 (the WY form of the delta rule) with the gating of Gated DeltaNet (Yang et
+    al. 2025).  Only e^{g_r - g_i} with i <= r appear, never e^{-g}: strong dissipation (a_t near
+    0) cannot overflow.  Cost per chunk and head, in multiply-adds: C^2 (2.5 d_k + 1.5 d_v) for
+    K K^T, Q K^T, the solve and (Q K^T * D) delta, and C d_k d_v for the readout of M_0, all
+    chunks side by side; only W M_0^T and the carry of M (2 C d_k d_v) run in the loop over the
+    T / C chunks.  Per token (2.5 d_k + 1.5 d_v) C + 3 d_k d_v, against the loop's 3 d_k d_v.
+    Shapes as in :func:`delta_rule_loop`; T need not be a multiple of ``chunk``.
+    """
+    validate.integer(chunk, "chunk", low=1)
+    batch, heads, length, d_k = k.shape
+    m = _memory_start(k, v, state)
+    c = min(chunk, length)
+    pad = (-length) % c                  # padded tokens: a = 1, beta = 0, k = v = q = 0 leave M as it was
+    q, k, v = (F.pad(y, (0, 0, 0, pad)).unflatten(2, (-1, c)) for y in (q, k, v))        # (B, H, n, C, .)
+    log_a, beta = (F.pad(y, (0, pad)).unflatten(2, (-1, c)) for y in (log_a, beta))      # (B, H, n, C)
+    g = log_a.cumsum(-1)
+    causal = torch.ones(c, c, dtype=torch.bool, device=k.device).tril()
+    decay = (g[..., :, None] - g[..., None, :]).masked_fill(~causal, -math.inf).exp()   # D_{ri}
+    lower = (beta[..., None] * decay * (k @ k.transpose(-1, -2))).tril(-1)              # A
+    rhs = beta[..., None] * torch.cat([v, g.exp()[..., None] * k], dim=-1)
+    u, w = torch.linalg.solve_triangular(lower, rhs, upper=False, unitriangular=True).split([v.shape[-1], d_k], -1)
+    scores = (q @ k.transpose(-1, -2)) * decay                                          # Q K^T * D
+    q_in = g.exp()[..., None] * q                                                       # e^{g_r} q_r
+    k_out = (g[..., -1:] - g).exp()[..., None] * k                                      # D_{Ci} k_i
+    carry = g[..., -1, None, None].exp()                                                # e^{g_C}
+    starts, deltas = [], []            # unbind: indexing [:, :, j] would cost a full-size gradient per chunk
+    for u_j, w_j, k_j, c_j in zip(*(y.unbind(2) for y in (u, w, k_out, carry))):
+        starts.append(m)
+        deltas.append(u_j - w_j @ m.transpose(-1, -2))                                  # delta = U - W M_0^T
+        m = c_j * m + deltas[-1].transpose(-1, -2) @ k_j
+    delta = torch.stack(deltas, dim=2)
+    out = q_in @ torch.stack(starts, dim=2).transpose(-1, -2) + scores @ delta          # every chunk at once
+    return out.flatten(2, 3)[:, :, :length], m
+
+
+def _memory_start(k, v, state):
+    """M_0: ``state`` (B, H, d_v, d_k), or zeros shaped from k (B, H, T, d_k) and v (B, H, T, d_v)."""
+    if state is not None:
+        return state
+    return torch.zeros(*k.shape[:2], v.shape[-1], k.shape[-1], dtype=k.dtype, device=k.device)
+
+
+class MeasuredMemory(Recurrent):
+    """A Kalman filter whose state is a linear map: the gated delta rule.
+
+    Per head the state is a matrix M_t (values from keys, d_v x d_k with d_k = d_v = d / H, the
+    transformer's head size) and token t measures it through its key: v_t = M k_t + noise.  With
+    dissipation a_t, an isotropic prior covariance p I and noise sigma^2_t I the Kalman gain of
+    the measurement along the unit key is beta_t = p / (p + sigma^2_t), and the update is
+
+        M_t = a_t M_{t-1} + beta_t (v_t - a_t M_{t-1} k_t) k_t^T,        readout o_t = M_t q_t,
+
+    eqs. ch5-info-update and ch5-kalman for each row of M, with F = a_t, W = k_t^T, P = p I and
+    R = sigma^2_t (the posterior covariance p (I - beta_t k_t k_t^T) is taken back to isotropic
+    before the next token: the one approximation).  Parametrisation, per head h, from x_t:
+
+    * q_t, k_t = Q x_t / |Q x_t|, K x_t / |K x_t| (unit vectors), v_t = V x_t;
+    * ln a_t = -softplus(w_h . x_t + b_h), so a_t is in (0, 1) and ln a_t never cancels;
+    * beta_t = sigmoid(u_h . x_t + c_h): ln(sigma^2_t / p) = -(u_h . x_t + c_h), the selective
+      family's log-linear noise.
+
+    The closed loop is M_{t-1} -> a_t M_{t-1} (I - beta_t k_t k_t^T): eigenvalue a_t on the key's
+    orthogonal complement and a_t (1 - beta_t) along k_t, so |a_t| is its largest multiplier (its
+    norm) and is what :meth:`multipliers` and :meth:`abs_multipliers` report.  The loop is not
+    diagonal in fixed modes (k_t turns with the token), so it has no spectrum of modes for
+    :mod:`genphys.lm.spectra` to read; :meth:`transitions` gives the maps themselves.
+
+    Initialisation: w_h = 0 and softplus(b_h) = -ln|a_h| of :func:`initial_memory` over the heads
+    (the initial memory every family with a free modulus shares), so a fresh layer forgets at the
+    token-independent a_h; u_h as ``nn.Linear``
+    draws it and c_h = 0, so beta_t starts near 1/2 (a measurement as precise as the prior).
+    """
+
+    varies_with_token = True
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        d, h = cfg.d_model, cfg.n_heads
+        self.query, self.key, self.value = (nn.Linear(d, d, bias=False) for _ in range(3))
+        self.readout = nn.Linear(d, d, bias=False)
+        self.decay = nn.Linear(d, h)                                              # w_h . x_t + b_h
+        self.measure = nn.Linear(d, h)                                            # u_h . x_t + c_h
+        with torch.no_grad():
+            self.decay.weight.zero_()
+            self.decay.bias.copy_(torch.log(torch.expm1(-torch.log(initial_memory(h)))))
+            self.measure.bias.zero_()
+
+    def measurements(self, x):
+        """q_t, k_t (B, H, T, d_k), unit; v_t (B, H, T, d_v); ln a_t and beta_t (B, H, T) from x (B, T, d)."""
+        heads = lambda y: y.unflatten(-1, (self.cfg.n_heads, -1)).transpose(1, 2)        # noqa: E731
+        q = F.normalize(heads(self.query(x)), dim=-1, eps=EPS)
+        k = F.normalize(heads(self.key(x)), dim=-1, eps=EPS)
+        log_a = -F.softplus(self.decay(x)).transpose(1, 2)
+        return q, k, heads(self.value(x)), log_a, torch.sigmoid(self.measure(x)).transpose(1, 2)
+
+    def multipliers(self, x):
+        """a_t = exp(-softplus(w_h . x_t + b_h)), (B, T, H): the dissipation, the closed loop's norm."""
+        return torch.exp(-F.softplus(self.decay(x)))
+
+    def abs_multipliers(self, x):
+        return self.multipliers(x)
+
+    def gain(self, x):
+        """beta_t = sigmoid(u_h . x_t + c_h), (B, T, H): the Kalman gain of the measurement along k_t."""
+        return torch.sigmoid(self.measure(x))
+
+    def transitions(self, x):
+        """The closed-loop maps a_t (I - beta_t k_t k_t^T), (B, T, H, d_k, d_k): M_{t-1} -> M_t without values."""
+        _, k, _, log_a, beta = (y.transpose(1, 2) for y in self.measurements(x))
+        eye = torch.eye(k.shape[-1], dtype=k.dtype, device=k.device)
+        return torch.exp(log_a)[..., None, None] * (eye - beta[..., None, None] * k[..., :, None] * k[..., None, :])
+
+    def forward(self, x, sequential: bool = False):
+        """x (B, T, d) -> (B, T, d): the chunked (training) form, or with ``sequential`` the token loop."""
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            x = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+            q, k, v, log_a, beta = self.measurements(x)
+            if sequential:
+                o, _ = delta_rule_loop(q, k, v, log_a, beta)
+            else:
+                o, _ = delta_rule_chunked(q, k, v, log_a, beta, self.cfg.chunk)
+            return self.readout(o.transpose(1, 2).flatten(2))
+
+    def init_state(self, batch: int, device=None, dtype=torch.float32):
+        """M per head, (B, H, d_v, d_k), zero."""
+        e = self.cfg.d_model // self.cfg.n_heads
+        return {"M": torch.zeros(batch, self.cfg.n_heads, e, e, dtype=dtype, device=device)}
+
+    def step(self, x, state):
+        """One token: x (B, d) -> (B, d), M updated in O(1) time and memory."""
+        q, k, v, log_a, beta = (y[:, :, 0] for y in self.measurements(x[:, None]))
+        o, state["M"] = delta_rule_step(state["M"], q, k, v, log_a, beta)
+        return self.readout(o.flatten(1)), state
+
+
 MIXERS = {"dissipative": Dissipative, "selective": Selective, "hamiltonian": Hamiltonian,
-          "hamiltonian_norm": HamiltonianNorm, "decay_only": DecayOnly, "no_context": NoContext}
+          "hamiltonian_norm": HamiltonianNorm, "hamiltonian_measured": HamiltonianMeasured, "decay_only": DecayOnly,
+          "no_context": NoContext,
+          "measured_memory": MeasuredMemory}
 
 
 # ---------------------------------------------------------------- softmax attention
@@ -443,6 +707,8 @@ def rotary(x: torch.Tensor, offset: int = 0) -> torch.Tensor:
 
 class CausalSelfAttention(nn.Module):
     """Multi-head causal softmax attention with rotary positions."""
+
+    version = 1
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -566,8 +832,22 @@ class LM(nn.Module):
         return F.linear(self.norm(x), self.embed.weight), new
 
     def spectral_modules(self) -> list[Mixer]:
-        """The recurrent mixers, one per layer (empty for the transformer)."""
+        """The recurrent mixers whose closed loop is diagonal in fixed modes, one per layer.
+
+        Empty for the transformer, and for the measured memory, whose closed-loop map
+        a_t (I - beta_t k_t k_t^T) turns with the key (:meth:`recurrent_modules` holds it).
+        """
         return [b.mix for b in self.blocks if isinstance(b.mix, Mixer)]
+
+    def recurrent_modules(self) -> list[Recurrent]:
+        """Every mixer with a closed loop and an O(1) state, one per layer (empty for the transformer)."""
+        return [b.mix for b in self.blocks if isinstance(b.mix, Recurrent)]
+
+
+def family_version(kind: str) -> int:
+    """The version of family ``kind``'s code (its mixer's ``version``): a stored run records it from version 2 on."""
+    validate.one_of(kind, "kind", KINDS)
+    return MIXERS[kind].version if kind in MIXERS else CausalSelfAttention.version
 
 
 def build_model(kind: str, cfg: ModelConfig) -> LM:
@@ -581,6 +861,27 @@ def count_params(kind: str, cfg: ModelConfig) -> int:
     """Parameters of ``build_model(kind, cfg)``, without building it on a device."""
     with torch.device("meta"):
         return build_model(kind, cfg).num_params()
+
+
+def initial_multipliers(kind: str, cfg: ModelConfig, seed: int = 0, batch: int = 4, length: int = 64) -> torch.Tensor:
+    """The closed-loop |a| of a fresh model of family ``kind``: every layer, mode (or head) and token, 1-d float64.
+
+    The model is built as training builds it (``torch.manual_seed(seed)``, the global generator
+    left as it was) and read along ``batch`` rows of ``length`` random token ids (drawn from
+    ``seed``), through its own layers.  A constant multiplier counts once per token, so every
+    family's values are weighted alike: per layer, mode and token.
+    """
+    validate.one_of(kind, "kind", RECURRENT)
+    validate.instance(cfg, "cfg", ModelConfig, "a ModelConfig")
+    seed = validate.seed(seed)
+    batch, length = validate.integer(batch, "batch", low=1), validate.integer(length, "length", low=1)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(kind, cfg)
+    idx = torch.randint(0, cfg.vocab_size, (batch, length), generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        inputs = model.mixer_inputs(idx)
+        return torch.cat([m.abs_multipliers(x).flatten() for m, x in zip(model.recurrent_modules(), inputs)]).double()
 
 
 def matched_configs(cfg: ModelConfig, kinds=KINDS, reference: str = "dissipative", tol: float = 0.02) -> dict:

@@ -17,6 +17,10 @@ for the constant-gain family it is not determined by the data.  For the selectiv
 multipliers a_{t,k} vary with the token; :func:`layer_spectra` then reads them along text and
 reports their effective value exp(mean_t ln a_{t,k}) (what a long stretch of text multiplies a mode
 by, per token), their quantiles and a histogram of ln|a_{t,k}|.
+
+Only layers diagonal in fixed modes have such a spectrum (``model.spectral_modules()``).  The
+measured memory's closed loop a_t (I - beta_t k_t k_t^T) turns with the key from token to token;
+its dissipation a_t is read by the layer's own ``multipliers(x)``, not here.
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ QUANTILES = (0.05, 0.5, 0.95)
 def layer_spectra(model, idx=None) -> list[dict]:
     """Per recurrent layer: ``rate``, ``freq`` (the generator), ``gain`` and the closed-loop ``multiplier`` a_k.
 
-    A selective model needs ``idx`` (token ids (B, T)): its ``multiplier`` is then the effective
+    A model whose multipliers vary with the token (its layers' ``varies_with_token``, the selective
+    family) needs ``idx`` (token ids (B, T)): its ``multiplier`` is then the effective
     exp(mean_t ln a_{t,k}), its ``gain`` the mean over tokens, and it adds ``abs_quantiles``
     (|a_{t,k}| at :data:`QUANTILES`, per mode) and ``log_abs_hist`` (counts over :data:`BINS`).
     """
@@ -41,10 +46,11 @@ def layer_spectra(model, idx=None) -> list[dict]:
 
     mods = model.spectral_modules()
     if not mods:
-        raise ValueError(f"a {getattr(model, 'kind', type(model).__name__)} model has no recurrent layers to analyse")
-    selective = model.kind == "selective"
+        raise ValueError(f"a {getattr(model, 'kind', type(model).__name__)} model has no recurrent layers "
+                         "with fixed modes to analyse")
+    selective = any(m.varies_with_token for m in mods)
     if selective and idx is None:
-        raise ValueError("idx (token ids) is needed: a selective model's multipliers depend on the token")
+        raise ValueError("idx (token ids) is needed: this model's multipliers depend on the token")
     out = []
     with torch.no_grad():
         inputs = model.mixer_inputs(idx) if selective else [None] * len(mods)
