@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -450,3 +451,30 @@ def test_every_family_has_its_own_colour():
 
     colours = [plotting.color(k) for k in models.KINDS]
     assert len(set(colours)) == len(colours)
+
+
+def test_the_constant_gain_layer_is_the_steady_state_kalman_filter_of_its_action():
+    """Chapter 7's layer (eq. ch7-filter) with gain g_k and rate r_k is, mode by mode, the causal stationary point of
+    chapter 6's action (eq. ch6-action) with q_k / sigma^2 = measurement.noise_ratio(r_k, g_k) and the prior variance
+    of psi_0 at its stationary value: the Kalman filter at its steady state from the first token."""
+    from genphys import measurement, path_integral
+
+    torch.manual_seed(5)
+    mix = build_model("dissipative", CFG).double().spectral_modules()[0]
+    with torch.no_grad():
+        mix.rate.uniform_(-1.5, 0.1)                              # growth modes included
+        mix.gain_logit.uniform_(-2.5, 1.0)
+        r, g = mix.rate.numpy(), torch.sigmoid(mix.gain_logit).numpy()
+        keep = (1 - g) * np.exp(2 * r) < 1                        # the modes some noise model explains
+        x = torch.randn(1, 23, CFG.d_model, dtype=torch.float64)
+        u, c = mix.drive_of(x)[0].numpy(), mix.context_target(x)[0].numpy()
+        state, psi = mix.init_state(1, dtype=torch.float64), []
+        for t in range(x.shape[1]):
+            _, state = mix.step(x[:, t], state)
+            psi.append(state["psi"][0].numpy())
+    psi = np.array(psi)
+    assert keep.sum() >= CFG.n_modes // 2
+    for k in np.flatnonzero(keep):
+        q = measurement.noise_ratio(r[k], g[k])                   # sigma^2 = 1; the filtered variance is then g_k
+        action = path_integral.ModeAction(c[:, k], complex(r[k], mix.freq[k].item()), q, 1.0, u[:, k], 0.0, g[k])
+        assert np.abs(path_integral.filter_from_action(action) - psi[:, k]).max() < 1e-10

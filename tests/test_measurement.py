@@ -277,3 +277,19 @@ def test_the_gaussian_has_the_largest_spectral_entropy_at_fixed_second_moment():
     for dist in (scipy.stats.laplace(scale=1 / np.sqrt(2)), scipy.stats.uniform(-np.sqrt(3), 2 * np.sqrt(3)),
                  scipy.stats.t(nu, scale=scale)):
         assert abs(dist.var() - 1) < 1e-12 and dist.entropy() < gauss
+
+
+def test_noise_ratio_inverts_the_riccati_gain_and_refuses_gains_no_noise_model_has():
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        r, g = rng.uniform(-2.0, 0.3), rng.uniform(0.01, 0.99)
+        if (1 - g) * np.exp(2 * r) >= 1:
+            with pytest.raises(ValueError, match="no noise model"):
+                measurement.noise_ratio(r, g)
+            continue
+        sigma2 = rng.uniform(0.1, 3.0)
+        q = measurement.noise_ratio(r, g) * sigma2                # the ratio is all the gain determines
+        assert q > 0 and abs(measurement.steady_state_gain(r, q, sigma2) - g) < 1e-12
+    for bad in (0.0, 1.0, float("nan")):
+        with pytest.raises(ValueError, match="g"):
+            measurement.noise_ratio(0.0, bad)

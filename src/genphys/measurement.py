@@ -19,6 +19,7 @@ maximum-entropy reading of the same action.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,6 +137,23 @@ def steady_state_gain(r: float, q: float, sigma2: float) -> float:
     P = float(scipy.linalg.solve_discrete_are(np.array([[a]]), np.array([[1.0]]), np.array([[q]]),
                                               np.array([[sigma2]]))[0, 0])
     return P / (P + sigma2)
+
+
+def noise_ratio(r: float, g: float) -> float:
+    """q / sigma^2 of the scalar filter x_t = e^r x_{t-1} + w, y_t = x_t + v whose stationary gain is ``g``.
+
+    Eq. ch5-riccati solved for q: in units of sigma^2 the stationary gain g = P / (P + 1) fixes the
+    predicted variance P = g / (1 - g) and the filtered variance (1 - g) P = g, and the Riccati
+    recursion P = e^{2r} g + q gives q = g / (1 - g) - e^{2r} g.  It is positive exactly when
+    (1 - g) e^{2r} < 1 (eq. ch5-steady-condition); for any other (r, g) no noise model has this
+    stationary gain, and that is a ValueError naming both.
+    """
+    r = validate.real(r, "r")
+    g = validate.real(g, "g", low=0, high=1, low_open=True, high_open=True)
+    if (1 - g) * math.exp(2 * r) >= 1:
+        raise ValueError(f"no noise model has the stationary gain g = {g:.6g} at rate r = {r:.6g}: "
+                         f"(1 - g) e^(2r) = {(1 - g) * math.exp(2 * r):.6g} is not below 1")
+    return g / (1 - g) - math.exp(2 * r) * g
 
 
 # ----------------------------------------------------------------------------- Gaussian pointers
