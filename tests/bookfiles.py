@@ -18,6 +18,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 SETUP_MARKER = "# Colab setup"
+#: characters of code that fit the page's code column (tests/test_browser.py measures the pixels)
+CODE_COLUMN = 86
 
 
 def config() -> dict:
@@ -119,6 +121,9 @@ def notebook_problems(nb: dict) -> list[str]:
         problems.append("Colab setup cell differs from tests/bookfiles.py's colab_setup_source()")
     if not any("import genphys" in s or "from genphys" in s for s in sources[1:]):   # past the setup cell
         problems.append("does not import genphys")
+    wide = [line for s in sources for line in s.splitlines() if len(line) > CODE_COLUMN]
+    if wide:
+        problems.append(f"{len(wide)} code lines wider than the column ({CODE_COLUMN} characters): {wide[0][:40]}...")
     if any(re.search(r"\binteract(ive)?\(", s) for s in sources):
         problems.append("draws with ipywidgets' interact, which stalls headless runs: "
                         "use genphys.plotting.controls")

@@ -53,6 +53,7 @@ def test_the_chapter_skeleton_follows_the_rules(tmp_path, monkeypatch):
     (lambda nb: nb["cells"][1].update(source=nb["cells"][1]["source"].replace("genphys/genphys", "x/y")),
      "names another repository"),
     (lambda nb: nb["cells"][2].update(source="print(1)"), "does not import genphys"),
+    (lambda nb: nb["cells"][2].update(source=nb["cells"][2]["source"] + "\n# " + "x" * 90), "wider than the column"),
     (lambda nb: nb["cells"][2].update(source=nb["cells"][2]["source"] + "\nwidgets.interact(f, x=1)"),
      "use genphys.plotting.controls"),
 ])
