@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh clone (DESIGN section 3):
 #   make book  - create .venv if absent, install, build the HTML book into _build/html
-#   make test  - create .venv if absent, install, run the unit tests, execute every chapter
+#   make test  - create .venv if absent, install, run the unit tests (and the torch-free ones on
+#                Python 3.10 and 3.13 in throwaway venvs), execute every chapter
 #                at scale `tiny`, run every chapter on a simulated Colab, and build the book with
 #                warnings as errors at `tiny` and at `cpu` (the reader's edition)
 SHELL := /bin/bash
@@ -19,11 +20,13 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 QUIET_PIP := grep -v "is ignored: it is neither a file nor a directory" || true
 
-.PHONY: help install book test unit notebooks colab book-strict book-reader clean
+.PHONY: help install book test unit pythons notebooks colab book-strict book-reader clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (scale: \$$GENPHYS_SCALE, default cpu or gpu)"
-	@echo "make test   unit tests + every chapter at tiny + a simulated Colab + strict builds at tiny and cpu"
+	@echo "make test   unit tests + torch-free tests on Python 3.10 and 3.13 + every chapter at tiny"
+	@echo "            + a simulated Colab + strict builds at tiny and cpu"
+	@echo "make pythons  only the torch-free tests on Python $(PYTHONS) (throwaway venvs: core + [test])"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
 install: $(STAMP)
@@ -46,12 +49,19 @@ book: $(STAMP)
 	@start=$$(date +%s); $(JB) build -W --keep-going . ; \
 	echo "== the book is at _build/html/index.html ($$(( $$(date +%s) - start )) s)"
 
-test: unit notebooks colab book-strict book-reader book-checks
+test: unit pythons notebooks colab book-strict book-reader book-checks
 	@echo "== make test: all passed"
 
 # Two pytest workers on two cores: one BLAS/torch thread each, or they oversubscribe the CPU.
 unit: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
+
+# The torch-free tests on the oldest and newest supported Pythons (pyenv's builds, else python3.X on
+# the PATH), each in a throwaway venv holding only genphys's wheel, the core and [test]
+# (tests/pythons.py: about 2 minutes on 2 cores).
+PYTHONS ?= 3.10 3.13
+pythons: $(STAMP)
+	OMP_NUM_THREADS=1 $(PY) tests/pythons.py $(PYTHONS)
 
 notebooks: $(STAMP)
 	@nbs="$$($(PY) tests/bookfiles.py notebooks)"; \

@@ -98,16 +98,53 @@ def test_unstorable_values_are_a_clear_type_error(tmp_path):
         artifacts.store("demo", CONFIG, {"x": object()}, wall_time_s=0.0, root=tmp_path)
 
 
-def test_find_root_walks_up_to_the_book_repository(tmp_path):
+def test_find_root_walks_up_to_the_book_repository(tmp_path, monkeypatch):
+    monkeypatch.delenv("GENPHYS_ARTIFACTS", raising=False)
     (tmp_path / "_toc.yml").write_text("root: book/index\n", encoding="utf-8")
     nested = tmp_path / "book" / "chapter"
     nested.mkdir(parents=True)
     assert artifacts.find_root(nested) == tmp_path / "book" / "_artifacts"
+    folder, how = artifacts.locate(start=nested)
+    assert folder == tmp_path / "book" / "_artifacts" and how == f"the book repository around {nested}"
 
 
-def test_find_root_of_this_repository():
+def test_find_root_of_this_repository(monkeypatch):
+    monkeypatch.delenv("GENPHYS_ARTIFACTS", raising=False)
     root = artifacts.find_root()
     assert root.name == "_artifacts" and root.parent.name == "book"
+
+
+def test_location_is_the_argument_then_the_environment_then_the_repository(tmp_path, monkeypatch):
+    given, named = tmp_path / "given", tmp_path / "named"
+    monkeypatch.setenv("GENPHYS_ARTIFACTS", str(named))
+    assert artifacts.locate(given) == (given, "the folder given")
+    assert artifacts.locate() == (named, "$GENPHYS_ARTIFACTS")
+    assert artifacts.find_root(root=str(given)) == given
+    artifacts.store("demo", CONFIG, {"x": 1}, wall_time_s=0.0)               # written where the variable says
+    assert artifacts.load("demo", CONFIG, root=named).result == {"x": 1}
+    with pytest.raises(ArtifactMissing, match=r"artifact 'demo' not found in .*given.demo \(the folder given\)"):
+        artifacts.load("demo", CONFIG, root=given)
+    monkeypatch.delenv("GENPHYS_ARTIFACTS")
+    assert artifacts.locate()[1].startswith("the book repository")
+
+
+def test_no_location_is_one_line_saying_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv("GENPHYS_ARTIFACTS", raising=False)
+    monkeypatch.setattr(artifacts, "__file__", str(tmp_path / "site-packages" / "genphys" / "artifacts.py"))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArtifactMissing) as info:
+        artifacts.load("demo", CONFIG)
+    message = str(info.value)
+    assert "\n" not in message and f"none encloses {tmp_path}" in message
+    assert "pass root=" in message and "GENPHYS_ARTIFACTS" in message
+    computed = artifacts.load_or_run("demo", CONFIG, lambda: {"x": 2})      # nothing stored: computed quietly
+    assert computed.result == {"x": 2} and not computed.loaded
+
+
+def test_a_blank_artifacts_variable_is_refused(monkeypatch):
+    monkeypatch.setenv("GENPHYS_ARTIFACTS", " ")
+    with pytest.raises(ValueError, match="GENPHYS_ARTIFACTS must name a folder"):
+        artifacts.locate()
 
 
 def test_non_finite_results_are_stored_as_strict_json_null(tmp_path):
@@ -193,6 +230,7 @@ def test_bad_arguments(tmp_path):
          "config holds NaN"),
         (lambda: artifacts.load("demo", {"lr": float("inf")}, root=tmp_path), ValueError, "config holds NaN"),
         (lambda: artifacts.load("demo", CONFIG, root=3), TypeError, "root must be a folder path"),
+        (lambda: artifacts.locate(start=3), TypeError, "start must be a folder path"),
         (lambda: artifacts.load_or_run("demo", CONFIG, 42, root=tmp_path), TypeError, "produce must be a callable"),
         (lambda: artifacts.load_or_run("demo", CONFIG, produce, save="yes", root=tmp_path), TypeError, "save must be"),
     ]:
@@ -201,7 +239,8 @@ def test_bad_arguments(tmp_path):
     assert not (tmp_path / "demo").exists()
 
 
-def test_the_committed_artifacts_are_intact():
+def test_the_committed_artifacts_are_intact(monkeypatch):
+    monkeypatch.delenv("GENPHYS_ARTIFACTS", raising=False)
     root = artifacts.find_root()
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         config = json.loads((folder / artifacts.PROVENANCE_FILE).read_text(encoding="utf-8"))["config"]

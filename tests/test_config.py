@@ -89,6 +89,23 @@ def test_a_blank_runs_folder_is_refused(monkeypatch, value):
         config.runs_folder()
 
 
+def test_artifacts_folder_is_unset_by_default_and_read_at_every_call(monkeypatch, tmp_path):
+    monkeypatch.delenv("GENPHYS_ARTIFACTS", raising=False)
+    assert config.artifacts_folder() is None
+    monkeypatch.setenv("GENPHYS_ARTIFACTS", str(tmp_path / "results"))
+    assert config.artifacts_folder() == tmp_path / "results"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("GENPHYS_ARTIFACTS", "~/book/_artifacts")
+    assert config.artifacts_folder() == tmp_path / "book" / "_artifacts"
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_a_blank_artifacts_folder_is_refused(monkeypatch, value):
+    monkeypatch.setenv("GENPHYS_ARTIFACTS", value)
+    with pytest.raises(ValueError, match="GENPHYS_ARTIFACTS must name a folder"):
+        config.artifacts_folder()
+
+
 def test_device_matches_torch():
     assert config.device().type == ("cuda" if torch.cuda.is_available() else "cpu")
 

@@ -1,3 +1,5 @@
+import importlib.util
+
 import genphys
 from genphys import config, environment
 
@@ -6,7 +8,9 @@ def test_versions_name_python_and_the_installed_genphys():
     found = genphys.versions()
     assert found["genphys"] == genphys.__version__
     assert found["python"].count(".") == 2
-    assert found["torch"] is not None and found["numpy"] is not None
+    assert found["numpy"] is not None and found["scipy"] is not None          # the core
+    # torch is optional (genphys[lm]): its version where it is installed, None where not
+    assert (found["torch"] is not None) == (importlib.util.find_spec("torch") is not None)
 
 
 def test_about_prints_and_returns_versions_device_and_scale(capsys):

@@ -284,3 +284,48 @@ def test_vocabularies_that_do_not_match_are_refused(instr):
         fock.compare_with_model(instr, other)
     with pytest.raises(TypeError, match="GAISystem"):
         fock.instrument(object(), 3)
+
+
+# ----------------------------------------------------------------------------- token ids, functionals and sizes
+
+@pytest.mark.parametrize("text, error, match", [
+    ([0.7], TypeError, r"text\[0\] must be an int"),                  # was silently token 0
+    ([1, 2.0], TypeError, r"text\[1\] must be an int"),
+    ([True], TypeError, r"text\[0\] must be an int"),
+    ([float("nan")], TypeError, r"text\[0\]"),
+    ([2], ValueError, "outside the vocabulary"),
+])
+def test_fock_space_index_refuses_what_is_not_a_token_id(text, error, match):
+    with pytest.raises(error, match=match):
+        fock.FockSpace(2, 2).index(text)
+    assert fock.FockSpace(2, 2).index(np.array([1, 0])) == 1 + 2 + 2            # NumPy integer ids are ids
+
+
+@pytest.mark.parametrize("d", [np.array([0.2, 0.5, 0.3]), np.ones((2, 3)), np.full((2, 2), np.nan), "d"])
+def test_interference_refuses_what_is_not_a_square_decoherence_functional(d):
+    with pytest.raises((ValueError, TypeError), match="d "):
+        fock.interference(d)
+
+
+def test_interference_is_the_largest_off_diagonal_entry():
+    d = np.array([[0.5, 0.1 - 0.2j], [0.1 + 0.2j, 0.5]])
+    assert fock.interference(d) == abs(0.1 + 0.2j) and fock.interference(np.diag([0.3, 0.7])) == 0.0
+
+
+def test_symmetric_dimension_in_closed_form_and_refused_beyond_max_dim():
+    for V in range(1, 6):
+        for N in range(0, 7):
+            assert fock.symmetric_dimension(V, N) == sum(math.comb(V + n - 1, n) for n in range(N + 1))
+    for V, N in ((2, 10**15), (10**15, 3), (10**6, 10**6)):
+        with pytest.raises(ValueError, match="MAX_DIM"):
+            fock.symmetric_dimension(V, N)
+
+
+def test_operators_refuse_spaces_too_large_to_hold():
+    big = fock.FockSpace(3, 20)                                      # 5e9 texts: indexable, not storable
+    assert big.index([2] * 20) == big.dim - 1
+    for call in (lambda: fock.number_operator(big), lambda: fock.creation(big, 0), lambda: big.state([0])):
+        with pytest.raises(ValueError, match="MAX_OPERATOR_DIM"):
+            call()
+    with pytest.raises(ValueError, match="N: the Fock space"):
+        fock.instrument(histories.TableModel(("a", "b", "<eot>"), 2, np.full((3, 3), 1 / 3)), 20)

@@ -249,3 +249,89 @@ def test_sampling_with_temperature_draws_from_the_warped_family():
     obs = [counts[h] for h in keys] + [3000 - sum(counts[h] for h in keys)]
     exp = [3000 * exact[h] for h in keys] + [3000 * (1 - sum(exact[h] for h in keys))]
     assert stats.chisquare(obs, exp).pvalue > 1e-3
+
+
+# ----------------------------------------------------------------------------- raw conditionals and propositions
+
+def _ngram_model():
+    return H.NGramModel(VOCAB, 3, 3).fit([[0, 1, 2, 0], [1, 1, 2]])
+
+
+def _torch_model(**kw):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Embedding(4, 8), torch.nn.Linear(8, 4)).double()
+    return H.TorchModel(module, VOCAB, 3, **kw)
+
+
+@pytest.mark.parametrize("make", [lambda: _table_model(2), _ngram_model, _torch_model], ids=["table", "ngram", "torch"])
+@pytest.mark.parametrize("history, prompt, argument, error", [
+    ((4,), (), r"history\[0\]", ValueError),                 # a token beyond the vocabulary
+    ((0, -1), (), r"history\[1\]", ValueError),              # a negative index wrapped silently to the last row
+    ((0.7,), (), r"history\[0\]", TypeError),
+    ((True,), (), r"history\[0\]", TypeError),
+    ((), (9,), r"prompt\[0\]", ValueError),
+    ("ab", (), "history", TypeError),
+])
+def test_raw_conditionals_refuse_tokens_outside_the_vocabulary(make, history, prompt, argument, error):
+    with pytest.raises(error, match=argument):
+        make().conditional(history, prompt)
+
+
+def test_raw_conditionals_still_equal_the_validated_ones():
+    for model in (_table_model(2), _ngram_model(), _torch_model()):
+        for hist in ((), (0,), (1, 2), (2, 0, 1)):
+            assert np.array_equal(model.conditional(hist, (1,)), model.next_distribution(hist, (1,)))
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    (dict(bos=4), ValueError, "bos"), (dict(bos=-1), ValueError, "bos"), (dict(bos=1.5), TypeError, "bos"),
+    (dict(max_context=0), ValueError, "max_context"), (dict(max_context=-2), ValueError, "max_context"),
+    (dict(max_context=2.0), TypeError, "max_context"),
+])
+def test_torch_model_checks_bos_and_max_context(kw, error, match):
+    with pytest.raises(error, match=match):
+        _torch_model(**kw)
+
+
+def test_max_context_keeps_the_last_tokens():
+    torch = pytest.importorskip("torch")
+    short = _torch_model(max_context=2)                        # bos 0 1 2 -> the module reads 1 2
+    expected = torch.softmax(short.module(torch.tensor([[1, 2]]))[0, -1].double(), -1).detach().numpy()
+    assert np.array_equal(short.conditional((0, 1, 2)), expected)
+
+
+@pytest.mark.parametrize("probs, kw, match", [
+    ({(0,): -0.2, (1,): 0.5}, {}, r"probs\[\(0,\)\]"),                    # a negative probability
+    ({(0,): float("nan")}, {}, r"probs\[\(0,\)\]"),
+    ({(0,): 0.7, (1,): 0.6}, {}, "probs sums to 1.3"),
+    ({(0, 7): 0.5}, dict(vocab_size=4), r"probs key \(0, 7\): a token"),   # a token outside the vocabulary
+    ({(-1,): 0.5}, {}, r"probs key \(-1,\)"),
+    ({"ab": 0.5}, {}, "probs keys must be histories"),
+    ([((0,), 0.5)], {}, "probs must be a mapping"),
+])
+def test_proposition_probability_refuses_what_is_not_a_probability_of_histories(probs, kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        H.proposition_probability(probs, H.occurs_before(0, 1), **kw)
+
+
+def test_proposition_probability_is_the_sum_over_the_proposition():
+    model = _table_model(1)
+    probs = H.enumerate_histories(model, 4)
+    alpha = H.occurs_before(0, 1)
+    direct = math.fsum(p for h, p in probs.items() if 0 in h and (1 not in h or h.index(0) < h.index(1)))
+    assert H.proposition_probability(probs, alpha, vocab_size=4) == direct
+    with pytest.raises(TypeError, match="proposition"):
+        H.proposition_probability(probs, "0 before 1")
+
+
+def test_exact_enumerations_refuse_lengths_they_cannot_finish():
+    model = _table_model(1)
+    for call in (lambda: H.enumerate_histories(model, 10**15), lambda: H.kolmogorov_error(model, 10**6),
+                 lambda: H.normalisation_error(model, 200)):
+        with pytest.raises(ValueError, match="max_len .* MAX_HISTORIES"):
+            call()
+    with pytest.raises(ValueError, match="depth"):
+        H.history_tree(model, 10**15)
+    with pytest.raises(ValueError, match="n"):
+        H.sample(model, H.MAX_SAMPLES + 1, 0)

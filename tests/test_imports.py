@@ -17,6 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "genphys"
 CHAPTER = {
     "genphys": 0, "genphys.config": 0, "genphys.validate": 0, "genphys.environment": 0,
     "genphys.plotting": 0, "genphys.artifacts": 0, "genphys.spectral": 0, "genphys.files": 0, "genphys.cli": 0,
+    # the console commands run chapters 1 and 7's command lines (imported only when a command runs)
+    "genphys.commands": 7, "genphys.__main__": 7,
     "genphys.histories": 1, "genphys.stories": 1,
     "genphys.channels": 2, "genphys.fock": 2,
     "genphys.lindblad": 3,

@@ -202,3 +202,34 @@ def test_classification_is_the_books_one():
 def test_bad_input(call, error, match_):
     with pytest.raises(error, match=match_):
         call()
+
+
+def test_monomials_keep_their_order_and_refuse_dictionaries_above_max_monomials():
+    import itertools
+    import math
+
+    def by_definition(degree, dim):
+        return [alpha for total in range(degree + 1)
+                for alpha in sorted(itertools.product(range(total + 1), repeat=dim), reverse=True) if sum(alpha) == total]
+    for dim in (1, 2, 3, 4):
+        for degree in range(5):
+            powers = koopman.monomials(degree).powers(dim)
+            assert powers == by_definition(degree, dim) and len(powers) == math.comb(dim + degree, degree)
+    with pytest.raises(ValueError, match=r"degree 12 in dim = 10 variables gives C\(dim \+ degree, degree\) = 646,646"):
+        koopman.monomials(12)(np.ones((10, 3)))                      # 646,646 features were allocated before
+    assert len(koopman.monomials(4).powers(10)) == 1001 <= koopman.MAX_MONOMIALS
+    for bad, error in ((-1, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="degree"):
+            koopman.Monomials(bad)
+
+
+def test_features_and_flows_that_overflow_are_refused():
+    with pytest.raises(ValueError, match="X's entries are too large"):
+        koopman.monomials(3)(np.full((2, 2), 1e200))
+    with pytest.raises(ValueError, match="x0, y0 or t"):
+        koopman.slow_manifold(0.5, -1.0).flow(1.0, 0.0, [0.0, 2000.0])
+    with pytest.raises(ValueError, match="t or the generator"):
+        koopman.propagator(np.array([1.0, -1.0]), [1000.0])
+    for bad in (float("nan"), "0.1"):
+        with pytest.raises((ValueError, TypeError), match="mu"):
+            koopman.SlowManifold(bad, -1.0)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import qutip
 import scipy.linalg
+import scipy.sparse
 import scipy.optimize
 import torch
 
@@ -362,3 +363,51 @@ def test_bad_inputs_give_clear_errors():
         lb.damped_oscillator(1)
     with pytest.raises(TypeError, match="dtype"):
         lb.evolve_torch(L, np.eye(2) / 2, [0, 1], device="cpu", dtype=torch.float64)
+
+
+# ----------------------------------------------------------------------------- states and generators that are not what they claim
+
+@pytest.mark.parametrize("rho, match", [
+    (np.eye(2), "unit trace"),                                        # unnormalised
+    (np.array([[0.5, 0.4], [0.0, 0.5]]), "not Hermitian"),
+    (np.diag([1.5, -0.5]), "not positive semidefinite"),
+    (np.array([[[0.5, 0], [0, 0.5]], [[2.0, 0], [0, 0]]]), "unit trace"),   # one bad state in a batch
+])
+@pytest.mark.parametrize("fn", [lb.purity, lb.von_neumann_entropy, lb.bloch_vector])
+def test_information_measures_refuse_what_is_not_a_density_matrix(fn, rho, match):
+    with pytest.raises(ValueError, match=f"rho .*{match}|rho {match}|{match}"):
+        fn(rho)
+
+
+def test_information_measures_of_valid_states_agree_with_qutip():
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        G = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
+        rho = G @ G.conj().T
+        rho /= np.trace(rho).real
+        q = qutip.Qobj(rho)
+        assert abs(lb.purity(rho) - q.purity()) < 1e-12
+        assert abs(lb.von_neumann_entropy(rho, base=np.e) - qutip.entropy_vn(q)) < 1e-12
+        assert np.abs(lb.bloch_vector(rho) - [qutip.expect(s, q) for s in (qutip.sigmax(), qutip.sigmay(),
+                                                                          qutip.sigmaz())]).max() < 1e-12
+    with pytest.raises(ValueError, match="base"):
+        lb.von_neumann_entropy(np.eye(2) / 2, base=0.5)
+
+
+def test_evolve_refuses_a_generator_that_does_not_preserve_the_trace():
+    L = lb.amplitude_damping(0.3).liouvillian()
+    rho0, times = np.diag([1.0, 0.0]).astype(complex), np.linspace(0, 2, 5)
+    for bad in (L - 0.3 * np.eye(4), L + 0.1 * lb.spre(lb.SIGMA_X)):
+        with pytest.raises(ValueError, match="L does not preserve the trace"):
+            lb.evolve(bad, rho0, times)
+        with pytest.raises(ValueError, match="L does not preserve the trace"):
+            lb.evolve(scipy.sparse.csr_matrix(bad), rho0, times)
+        with pytest.raises(ValueError, match=r"L\[1\] does not preserve the trace"):
+            lb.evolve_torch(np.stack([L, bad]), rho0, times)
+    assert np.abs(np.trace(lb.evolve(L, rho0, times), axis1=1, axis2=2) - 1).max() < 1e-12
+
+
+def test_evolve_refuses_a_state_it_cannot_represent():
+    L = lb.amplitude_damping(0.3, omega=1e300).liouvillian()
+    with pytest.raises(ValueError, match="evolve: the propagated state overflows"):
+        lb.evolve(L, np.eye(2) / 2, [0.0, 1.0, 2.0])

@@ -167,3 +167,38 @@ def test_missing_folders_and_files(tmp_path):
     with pytest.raises(ValueError, match="payload lacks"):
         checkpoint.save_checkpoint(tmp_path, {"model": {}})
     assert not checkpoint.has_run(tmp_path)
+
+
+def test_a_checkpoint_with_a_nan_weight_is_refused_in_one_line_naming_the_weight(run, tmp_path):
+    out = _copy(run, tmp_path)
+    ckpt = torch.load(out / checkpoint.CHECKPOINT, weights_only=False)
+    name = next(k for k, v in ckpt["model"].items() if v.is_floating_point() and v.numel() > 3)
+    ckpt["model"][name].view(-1)[2] = float("nan")
+    torch.save(ckpt, out / checkpoint.CHECKPOINT)
+    for call in (checkpoint.load_run, checkpoint.read_checkpoint):
+        with pytest.raises(checkpoint.RunError, match=rf"holds non-finite weights: 1 NaN or infinite entries in {name}") as err:
+            call(out)
+        assert "\n" not in str(err.value) and str(out / checkpoint.CHECKPOINT) in str(err.value)
+
+
+def test_a_stored_configuration_missing_fields_is_refused_naming_them(run, tmp_path):
+    with pytest.raises(ValueError, match="TrainConfig fields missing: model, kind, data, seed"):
+        checkpoint.TrainConfig.from_dict({})                         # returned every default before
+    d = _cfg().to_dict()
+    del d["lr"], d["model"]["n_modes"]
+    with pytest.raises(ValueError, match="TrainConfig fields missing: lr"):
+        checkpoint.TrainConfig.from_dict(d)
+    d = _cfg().to_dict()
+    del d["model"]["n_modes"]
+    with pytest.raises(ValueError, match="ModelConfig fields missing: model.n_modes"):
+        checkpoint.TrainConfig.from_dict(d)
+    out = _copy(run, tmp_path)                                       # a config.json holding only the kind
+    (out / checkpoint.CONFIG_FILE).write_text(json.dumps({"kind": "dissipative"}), encoding="utf-8")
+    with pytest.raises(checkpoint.RunError, match=f"{out / checkpoint.CONFIG_FILE} is corrupt: TrainConfig fields missing"):
+        checkpoint.read_config(out)
+    (out / checkpoint.CONFIG_FILE).write_text(json.dumps({"config": {"kind": "dissipative"}, "data_source": "stories"}))
+    with pytest.raises(checkpoint.RunError, match="TrainConfig fields missing: model, data, seed"):
+        checkpoint.read_config(out)
+    # what fresh runs write (and every checkpoint holds) still loads, to the same configuration
+    assert checkpoint.read_config(run) == (_cfg(), "stories")
+    assert checkpoint.read_checkpoint(run)["config"] == _cfg()

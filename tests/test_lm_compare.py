@@ -284,6 +284,7 @@ def _book(tmp_path, monkeypatch):
     (tmp_path / "book").mkdir()
     (tmp_path / "_toc.yml").write_text("root: index\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GENPHYS_ARTIFACTS", raising=False)
     return tmp_path / "book" / "_artifacts"
 
 
@@ -331,6 +332,30 @@ def test_main_errors_are_one_line(tmp_path, monkeypatch, capsys):
     line = _fails(capsys, ["--scale", "tiny", "--data", "tinystories", "--max-runs", "1"])
     assert "TinyStories could not be loaded (ConnectionError: the hub does not answer)" in line
     assert not list((root / "ch07-comparison-tinystories" / "runs").glob("*.json*"))     # no stand-in tokenizer
+
+
+def test_main_finds_its_folder_by_root_then_environment_and_says_which(tmp_path, monkeypatch, capsys):
+    from genphys import artifacts, files
+
+    monkeypatch.delenv("GENPHYS_ARTIFACTS", raising=False)
+    monkeypatch.setattr(artifacts, "__file__", str(tmp_path / "site-packages" / "genphys" / "artifacts.py"))
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)                        # no book repository around: nothing is guessed
+    line = _fails(capsys, ["--scale", "tiny", "--collect-only"])
+    assert "no folder of committed results: pass root= (--root on the command line)" in line
+    for where, argv in (("given", ["--root", str(tmp_path / "given")]), ("named", [])):
+        monkeypatch.setenv("GENPHYS_ARTIFACTS", str(tmp_path / "named"))
+        runs = tmp_path / where / "ch07-comparison-stories" / "runs"
+        runs.mkdir(parents=True)
+        (runs / files.LOCK_FILE).write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
+        with pytest.raises(SystemExit):
+            compare.main(["--scale", "tiny", "--collect-only", *argv])
+        said = capsys.readouterr()
+        how = "the folder given" if where == "given" else "$GENPHYS_ARTIFACTS"
+        assert said.out.strip() == f"compare: committed results in {tmp_path / where} ({how})"
+        assert "is in use" in said.err
+    assert not list(outside.iterdir())
 
 
 def test_ctrl_c_says_how_to_continue(tmp_path, monkeypatch, capsys):

@@ -173,3 +173,24 @@ def test_recall_metric_counts_the_tokens_of_repeat_mentions(tok):
     assert res["recall"]["tokens"] == by_hand >= 5
     assert res["recall"]["tokens"] + res["other"]["tokens"] == res["tokens"]
     assert abs(res["recall"]["nats_per_token"] - math.log(tok.vocab_size)) < 1e-12
+
+
+def test_cli_refuses_a_checkpoint_with_a_nan_weight_in_one_line(run, tmp_path, capsys):
+    import torch
+
+    from genphys.lm import checkpoint
+    out = tmp_path / "nan-run"
+    out.mkdir()
+    for name in checkpoint.RUN_FILES:
+        (out / name).write_bytes((run / name).read_bytes())
+    ckpt = torch.load(out / checkpoint.CHECKPOINT, weights_only=False)
+    first = next(k for k, v in ckpt["model"].items() if v.is_floating_point())
+    ckpt["model"][first].view(-1)[0] = float("nan")
+    torch.save(ckpt, out / checkpoint.CHECKPOINT)
+    good = tmp_path / "good.txt"
+    good.write_text(f"A story.\n{stories.SEPARATOR}\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:                          # printed bits_per_byte=nan, exit 0, before
+        evaluate.main(["--run", str(out), "--text", str(good)])
+    captured = capsys.readouterr()
+    assert exit_.value.code == 1 and captured.out == ""
+    assert captured.err.count("\n") == 1 and f"holds non-finite weights: 1 NaN or infinite entries in {first}" in captured.err

@@ -525,3 +525,74 @@ def test_the_shorter_gpu_run_of_chapter_4_is_the_gpu_model_on_a_valid_schedule()
     assert cfg == dataclasses.replace(train.preset("gpu", "dissipative"), steps=2000)   # shapes tested above
     assert cfg.warmup < cfg.steps and cfg.eval_every <= cfg.steps and cfg.checkpoint_every <= cfg.steps
     assert train.lr_at(cfg.steps, cfg) == pytest.approx(cfg.lr * cfg.min_lr_ratio)
+
+
+def test_resume_of_a_partial_run_whose_config_lacks_fields_is_refused_not_restarted(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps({"kind": "dissipative"}), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:                          # trained from scratch with defaults before
+        train.main(["--out", str(out), "--resume"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1 and err.count("\n") == 1
+    assert f"{out / 'config.json'} is corrupt: TrainConfig fields missing: model, data, seed" in err
+    assert sorted(p.name for p in out.iterdir()) == ["config.json"]    # nothing trained, nothing written
+
+
+def test_a_full_disk_is_one_line_and_leaves_the_run_as_it_was(tmp_path, capsys, monkeypatch):
+    import errno
+    monkeypatch.setattr(train, "preset", lambda scale, kind, **kw: _cfg(kind=kind, **{k: v for k, v in kw.items()
+                                                                                     if k in ("data", "seed")}))
+    out = tmp_path / "run"
+    train.main(["--out", str(out)])                                  # a finished run of 8 steps: its files must survive
+    capsys.readouterr()
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = os.fsync
+
+    def no_space_for_checkpoints(fd):                                # the disk fills while the checkpoint is written
+        if "checkpoint.pt" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+    monkeypatch.setattr(files.os, "fsync", no_space_for_checkpoints)
+    with pytest.raises(SystemExit) as exit_:                          # a raw OSError traceback before
+        train.main(["--out", str(out), "--resume", "--extend-steps", "--steps", "12"])
+    monkeypatch.setattr(files.os, "fsync", real)
+    err = capsys.readouterr().err.split("\r")[-1]                    # after the progress bar's redraws
+    assert exit_.value.code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert err == (f"python -m genphys.lm.train: error: the disk is full (no space left on the device): "
+                   f"{out / 'checkpoint.pt'} was not written; its previous version is intact\n")
+    assert checkpoint.read_checkpoint(out)["step"] == 8               # the last good checkpoint still loads
+    assert before["checkpoint.pt"] == (out / "checkpoint.pt").read_bytes()
+    assert not [p for p in out.iterdir() if p.name.endswith(".tmp") or p.name == files.LOCK_FILE]
+
+
+def test_ctrl_c_while_setting_up_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(train, "preset", lambda scale, kind, **kw: _cfg(kind=kind, **{k: v for k, v in kw.items()
+                                                                                     if k in ("data", "seed")}))
+
+    def interrupted(cfg, src):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train, "make_tokenizer", interrupted)        # Ctrl-C while the tokenizer trains
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as exit_:
+        train.main(["--out", str(out)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 130 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"python -m genphys.lm.train: interrupted (Ctrl-C) before training started in {out}: "
+                          f"no checkpoint yet; start it again with: python -m genphys.lm.train --out {out} --resume")
+    assert not (out / files.LOCK_FILE).exists()
+
+
+def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path):
+    """SIGINT a fraction of a second after start, while torch imports: one line, exit 130, nothing written."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "genphys.lm.train", "--out", str(tmp_path / "run")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(0.6)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert err.startswith("python -m genphys.lm.train: interrupted")
+    if "while starting" in err:                                       # the usual case: torch was still loading
+        assert not (tmp_path / "run").exists()

@@ -293,3 +293,138 @@ def test_noise_ratio_inverts_the_riccati_gain_and_refuses_gains_no_noise_model_h
     for bad in (0.0, 1.0, float("nan")):
         with pytest.raises(ValueError, match="g"):
             measurement.noise_ratio(0.0, bad)
+
+
+# ----------------------------------------------------------------------------- covariances, divergence, extremes
+
+def _filter_2d(**kw):
+    base = dict(y=np.ones((5, 2)), F=0.9 * np.eye(2), Q=0.1 * np.eye(2), R=0.5 * np.eye(2))
+    return measurement.kalman_filter(**{**base, **kw})
+
+
+@pytest.mark.parametrize("kw, argument", [
+    (dict(Q=-0.1 * np.eye(2)), "Q"),                                   # negative "covariances" came out before
+    (dict(Q=np.array([[1.0, 1.0], [0.0, 1.0]])), "Q"),                 # not Hermitian
+    (dict(Q=np.array([[0.1, 0.5j], [0.5j, 0.1]])), "Q"),               # complex symmetric, not Hermitian
+    (dict(R=-0.5 * np.eye(2)), "R"),
+    (dict(R=np.zeros((2, 2))), "R"),                                   # R must be definite, not only semidefinite
+    (dict(R=np.diag([1.0, 1e-20])), "R"),                              # definite only within round-off
+    (dict(P0=np.array([[1.0, 2.0], [2.0, 1.0]])), "P0"),               # indefinite
+])
+def test_covariances_must_be_hermitian_and_positive(kw, argument):
+    with pytest.raises(ValueError, match=rf"^{argument} must be (Hermitian|positive)"):
+        _filter_2d(**kw)
+
+
+def test_semidefinite_q_and_p0_are_covariances_and_give_the_brute_force_answer():
+    """Q = 0 in one direction and P0 = 0 (a known start) are valid: the filter equals Gaussian conditioning."""
+    rng = np.random.default_rng(7)
+    F, Q, R = np.array([[0.9, 0.2], [-0.1, 0.8]]), np.diag([0.3, 0.0]), np.diag([0.5, 0.4])
+    y, m0, P0 = rng.normal(size=(6, 2)), np.array([0.5, -0.2]), np.zeros((2, 2))
+    res = measurement.kalman_filter(y, F, Q, R, m0=m0, P0=P0)
+    means, evidence = brute_force(y, F, Q, R, m0, P0 + 1e-300 * np.eye(2))
+    assert np.abs(res.means - means).max() < 1e-12 and abs(res.log_likelihood - evidence) < 1e-10
+    assert all(np.linalg.eigvalsh(P).min() >= -1e-15 for P in res.covariances)
+
+
+@pytest.mark.parametrize("F, H, step", [(1e200, 1.0, 1), (1e100, 0.0, 2), (10.0, 0.0, 155)])
+def test_a_diverging_filter_stops_at_the_step_where_its_state_overflows(F, H, step):
+    """F = 1e200 I gave NaN with numpy warnings only; unobserved (H = 0), P grows as F^2t until it overflows."""
+    with _no_warnings():
+        with pytest.raises(ValueError, match=rf"diverged at step {step} of 200"):
+            measurement.kalman_filter(np.ones((200, 1)), [[F]], [[1.0]], [[1.0]], H=[[H]])
+
+
+class _no_warnings:
+    """No RuntimeWarning may escape (numpy's overflow warnings were the only sign before)."""
+
+    def __enter__(self):
+        import warnings
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc):
+        return self._ctx.__exit__(*exc)
+
+
+@pytest.mark.parametrize("kw, argument", [
+    (dict(precision=-np.eye(2)), "precision"),
+    (dict(precision=np.array([[1.0, 1.0], [0.0, 1.0]])), "precision"),
+    (dict(sigma2=np.array([[-0.5]])), "sigma2"),
+    (dict(precision=np.zeros((2, 2))), "posterior precision"),           # W sees one direction of two
+])
+def test_gaussian_update_refuses_what_is_not_a_precision(kw, argument):
+    base = dict(mean=np.zeros(2), precision=np.eye(2), W=np.array([[1.0, 0.5]]), v=np.array([0.3]), sigma2=0.5)
+    with pytest.raises(ValueError, match=argument):
+        measurement.gaussian_update(**{**base, **kw})
+
+
+def test_a_zero_prior_precision_is_allowed_where_the_observation_pins_every_direction():
+    mean, precision = measurement.gaussian_update(np.zeros(2), np.zeros((2, 2)), np.eye(2), np.array([0.3, -0.1]), 0.5)
+    assert np.abs(mean - [0.3, -0.1]).max() < 1e-15 and np.abs(precision - 2 * np.eye(2)).max() < 1e-15
+
+
+def test_steady_state_gain_agrees_with_scipys_riccati_solver_and_with_mpmath_beyond_its_range():
+    import mpmath
+    for r in (-3.0, -0.5, 0.0, 0.3, 2.0):
+        for q, s2 in ((0.2, 0.5), (1e-6, 1.0), (3.0, 1e-3)):
+            P = scipy.linalg.solve_discrete_are(np.array([[np.exp(r)]]), np.array([[1.0]]), np.array([[q]]),
+                                                np.array([[s2]]))[0, 0]
+            assert abs(measurement.steady_state_gain(r, q, s2) - P / (P + s2)) < 1e-12
+    mpmath.mp.dps = 50
+
+    def reference(r, q, s2):
+        A, rho = mpmath.exp(2 * mpmath.mpf(r)), mpmath.mpf(q) / mpmath.mpf(s2)
+        x = (A + rho - 1 + mpmath.sqrt((A + rho - 1) ** 2 + 4 * rho)) / 2
+        return x / (x + 1)
+    for r, q, s2 in ((400.0, 0.2, 0.5), (-400.0, 0.2, 0.5), (0.1, 1e300, 1e-300), (0.0, 1e-300, 1e300), (-50, 1e-20, 1)):
+        assert abs(measurement.steady_state_gain(r, q, s2) - float(reference(r, q, s2))) <= 1e-14 * float(reference(r, q, s2)) + 1e-300
+
+
+def test_noise_ratio_refuses_a_huge_rate_without_overflow():
+    with pytest.raises(ValueError, match="no noise model has the stationary gain g = 0.5 at rate r = 1000"):
+        measurement.noise_ratio(1000.0, 0.5)
+    assert abs(measurement.noise_ratio(-1000.0, 0.5) - 1.0) < 1e-15            # g / (1 - g), e^{2r} g = 0
+
+
+def test_the_pointer_wavefunction_is_right_for_every_width():
+    import mpmath
+    for sigma in (1e-200, 1e-5, 1.0, 1e150, 1e300):
+        for q in (0.0, 1e-201, 3e-200, 1.0, 1e200):
+            ref = (2 * mpmath.pi * mpmath.mpf(sigma) ** 2) ** -0.25 * mpmath.exp(-mpmath.mpf(q) ** 2 / (4 * mpmath.mpf(sigma) ** 2))
+            got = measurement.pointer_wavefunction(q, sigma)
+            assert abs(got - float(ref)) <= 1e-13 * float(ref) + 1e-300
+
+
+def test_postselected_pointer_mean_at_a_tiny_width_is_the_postselected_eigenvalue_average():
+    """sigma = 1e-200 gave NaN; the limit is sum_a a |<post|P_a|pre>|^2 / sum_a |<post|P_a|pre>|^2 over the
+    eigenspaces P_a of A - a degenerate eigenvalue keeps its interference within the eigenspace."""
+    rng = np.random.default_rng(3)
+    U = np.linalg.qr(rng.normal(size=(3, 3)) + 1j * rng.normal(size=(3, 3)))[0]
+    A = U @ np.diag([1.0, 1.0, -1.0]) @ U.conj().T                     # a degenerate eigenvalue, rotated
+    pre, post = rng.normal(size=3) + 1j * rng.normal(size=3), rng.normal(size=3) + 1j * rng.normal(size=3)
+    pre, post = pre / np.linalg.norm(pre), post / np.linalg.norm(post)
+    weights = {a: abs(post.conj() @ U[:, cols] @ U[:, cols].conj().T @ pre) ** 2
+               for a, cols in ((1.0, [0, 1]), (-1.0, [2]))}
+    limit = sum(a * w for a, w in weights.items()) / sum(weights.values())
+    for sigma in (1e-200, 1e-30):
+        assert abs(measurement.postselected_pointer_mean(A, pre, post, sigma) - limit) < 1e-12
+    assert abs(measurement.postselected_pointer_mean(A, pre, post, 1e200) - measurement.weak_value(A, pre, post).real) < 1e-12
+
+
+def test_the_gaussian_kernel_from_distances_agrees_with_the_definition_and_is_one_on_equal_points():
+    rng = np.random.default_rng(8)
+    X, Y = rng.normal(size=(7, 3)), rng.normal(size=(5, 3))
+    direct = np.exp(-((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1) / (2 * 0.9**2))
+    assert np.abs(measurement.gaussian_kernel(X, Y, 0.9) - direct).max() < 1e-15
+    big = 1e8 + X                                                        # |x|^2 + |y|^2 - 2 x.y cancelled here
+    assert np.all(np.diag(measurement.gaussian_kernel(big, big, 1e-3)) == 1.0)
+    assert np.all(measurement.gaussian_kernel(1e300 * X, 1e300 * X, 1.0)[~np.eye(7, dtype=bool)] == 0.0)
+
+
+def test_random_features_refuse_sizes_and_widths_they_cannot_hold():
+    with pytest.raises(ValueError, match="n_features"):
+        measurement.random_fourier_features(np.ones((3, 2)), 10**12, 1.0, 0)
+    with pytest.raises(ValueError, match=r"phases omega . x overflow \(s = .* too small"):
+        measurement.random_fourier_features(np.ones((3, 2)), 4, 1e-320, 0)

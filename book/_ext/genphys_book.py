@@ -8,12 +8,17 @@
 * ``sphinx-thebe`` registers its inline configuration script twice (``const THEBE_JS_URL`` declared
   twice is a JavaScript error on every page): identical scripts are emitted once.
 * Bibliography labels are author-year (``Chen 2025``), the same form as the in-text citations.
+* The API reference (``book/api.md``, ``sphinx.ext.autodoc``): the package's docstrings are plain
+  text, not reStructuredText, so each is shown as written, in a literal block; the equations it cites
+  (``eq. ch7-filter``) are listed after it as links to the chapters that define them.
 
 Loaded through ``sphinx: local_extensions`` in ``_config.yml``.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections import Counter
 from importlib import resources
@@ -134,8 +139,64 @@ def _register_bibliography_style():
     register_plugin("pybtex.style.formatting", "genphys_author_year", AuthorYearStyle, force=True)
 
 
+# --- the API reference: docstrings as written, with links to the equations they cite ---------
+
+#: An equation label of the book: a chapter prefix, a hyphen, a name (``ch7-filter``).
+EQUATION_LABEL = r"[a-z0-9]+(?:-[a-z0-9]+)+"
+#: ``eq. label`` or ``eqs. a and b`` / ``eqs. a, b and c`` in a docstring (tests/test_equations.py).
+EQUATION_CITATION = re.compile(r"\beqs?\. (" + EQUATION_LABEL + r"(?:(?:, | and )" + EQUATION_LABEL + r")*)")
+#: A labelled display equation in MyST: ``$$ ... $$ (label)``.
+EQUATION_DEFINITION = re.compile(r"\$\$[ \t]*\((" + EQUATION_LABEL + r")\)")
+
+
+def defined_equations(book: Path) -> set[str]:
+    """The equation labels that the pages under ``book`` define (Markdown cells of notebooks, .md pages)."""
+    labels = set()
+    for path in sorted(Path(book).glob("*.ipynb")) + sorted(Path(book).glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            cells = json.loads(text).get("cells", [])
+            text = "\n".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "markdown")
+        labels.update(EQUATION_DEFINITION.findall(text))
+    return labels
+
+
+def cited_equations(lines: list[str]) -> list[str]:
+    """The equation labels a docstring cites, in order of first citation."""
+    found: list[str] = []
+    for match in EQUATION_CITATION.finditer(" ".join(line.strip() for line in lines)):
+        for label in re.split(r", | and ", match.group(1)):
+            if label not in found:
+                found.append(label)
+    return found
+
+
+def literal_docstring(lines: list[str], defined: set[str]) -> list[str]:
+    """reStructuredText that shows ``lines`` literally, then links to the defined equations it cites."""
+    if not any(line.strip() for line in lines):
+        return []
+    out = [".. code-block:: text", "   :class: genphys-docstring", ""]
+    out += [f"   {line}".rstrip() for line in lines] + [""]
+    links = [f"``{label}`` :eq:`{label}`" for label in cited_equations(lines) if label in defined]
+    if links:
+        out += ["Equations cited: " + ", ".join(links) + ".", ""]
+    return out
+
+
+def process_docstring(app, what, name, obj, options, lines):
+    """``autodoc-process-docstring``: genphys's docstrings become literal blocks with equation links."""
+    if not name.startswith("genphys"):
+        return
+    defined = getattr(app, "genphys_equations", None)
+    if defined is None:                   # once per build (not kept in the pickled environment)
+        defined = app.genphys_equations = defined_equations(Path(app.srcdir) / "book")
+    lines[:] = literal_docstring(list(lines), defined)
+
+
 def setup(app):
     _register_bibliography_style()
+    app.setup_extension("sphinx.ext.autodoc")
+    app.connect("autodoc-process-docstring", process_docstring)
     app.connect("html-page-context", dedupe_scripts, priority=900)
     app.connect("build-finished", build_finished)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

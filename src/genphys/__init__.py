@@ -7,5 +7,6 @@ reads no files, touches no network and does not import torch.
 
 from genphys.environment import about, versions
 
+#: The version of the package.
 __version__ = "0.1.0"
 __all__ = ["about", "versions", "__version__"]

@@ -1,4 +1,4 @@
-"""Load-or-train: committed results of long runs,, with provenance.
+"""Load-or-train: committed results of long runs, with provenance.
 
 A chapter that needs the result of a long run asks for it by name and by the
 configuration that produced it::
@@ -6,7 +6,7 @@ configuration that produced it::
     art = artifacts.load_or_run("ch7-comparison", cfg, lambda: train_all(cfg), save=SAVE)
     art.result, art.provenance, art.loaded
 
-The result is loaded from ``book/_artifacts/<name>/`` when the stored
+The result is loaded from ``<root>/<name>/`` when the stored
 configuration equals ``cfg``; otherwise ``produce()`` runs (and, with
 ``save=True``, :func:`store` writes its result with provenance).  A corrupt or mismatched
 artifact is never used silently: :func:`load` raises :class:`ArtifactError`
@@ -19,6 +19,10 @@ wall time, library versions, date, the SHA-256 of ``result.json`` and, in
 ``provenance_sha256``, the SHA-256 of the provenance itself without that field).  :func:`load`
 checks both checksums and the provenance's fields (scale one of tiny/cpu/gpu, an ISO-8601 date,
 a hex commit with an optional ``+dirty``, or ``unknown``).
+
+Where the results are (:func:`locate`): ``root=`` when given, else ``$GENPHYS_ARTIFACTS``, else
+``book/_artifacts`` of the book repository around the working folder (the chapters run in ``book/``).
+Outside a clone, pass ``root=`` or set the variable; with neither, the error says so in one line.
 """
 
 from __future__ import annotations
@@ -39,7 +43,12 @@ from genphys import config as _config
 from genphys import files, validate
 from genphys.environment import device_name, versions
 
+__all__ = ["Artifact", "ArtifactError", "ArtifactMissing", "ArtifactWarning", "RESULT_FILE", "PROVENANCE_FILE",
+           "PROVENANCE_KEYS", "canonical", "check_provenance", "locate", "find_root", "load", "store", "load_or_run"]
+
+#: The file of an artifact that holds its result.
 RESULT_FILE = "result.json"
+#: The file of an artifact that holds its provenance.
 PROVENANCE_FILE = "provenance.json"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _COMMIT = re.compile(r"^([0-9a-f]{7,64}(\+dirty)?|unknown)$")
@@ -137,29 +146,58 @@ def check_provenance(provenance: Any, where: str) -> dict:
     return provenance
 
 
-def find_root(start: Path | str | None = None) -> Path:
-    """``book/_artifacts`` of the book repository that contains ``start`` (default: the working directory).
+def locate(root: Path | str | None = None, *, start: Path | str | None = None) -> tuple[Path, str]:
+    """The folder of committed results, and in words how it was found: ``(folder, how)``.
 
-    A book repository is a folder holding ``_toc.yml`` and ``book/``.  When none
-    encloses ``start``, the repository of an editable install of genphys is used.
+    The first of, in this order:
+
+    1. ``root``, when given (``--root`` on the command line);
+    2. ``$GENPHYS_ARTIFACTS`` (read by :func:`genphys.config.artifacts_folder`);
+    3. ``book/_artifacts`` of the book repository (a folder holding ``_toc.yml`` and ``book/``) that
+       encloses ``start`` (default: the working folder);
+    4. that of the repository genphys is installed from in editable mode (``pip install -e .``).
+
+    When none applies, :class:`ArtifactMissing` says in one line what to do.  The folder need not
+    exist yet (:func:`store` creates it).
     """
+    if root is not None:
+        validate.instance(root, "root", (str, Path), "a folder path")
+        return Path(root).expanduser(), "the folder given"
+    from_environment = _config.artifacts_folder()
+    if from_environment is not None:
+        return from_environment, f"${_config.ARTIFACTS_VAR}"
+    if start is not None:
+        validate.instance(start, "start", (str, Path), "a folder path")
     here = Path(start or Path.cwd()).resolve()
-    candidates = [here, *here.parents, Path(__file__).resolve().parents[2]]
-    for folder in candidates:
-        if (folder / "_toc.yml").is_file() and (folder / "book").is_dir():
-            return folder / "book" / "_artifacts"
+    for folder in (here, *here.parents):
+        if _is_book(folder):
+            return folder / "book" / "_artifacts", f"the book repository around {here}"
+    installed_from = Path(__file__).resolve().parents[2]
+    if _is_book(installed_from):
+        return installed_from / "book" / "_artifacts", "the book repository genphys is installed from"
     raise ArtifactMissing(
-        f"no book repository (a folder with _toc.yml and book/) encloses {here}; "
-        "pass root= explicitly or run from inside the repository"
+        f"no folder of committed results: pass root= (--root on the command line), set "
+        f"{_config.ARTIFACTS_VAR} to a book/_artifacts folder, or work inside the book's repository "
+        f"(none encloses {here})"
     )
 
 
-def _folder(name: str, root: Path | str | None) -> Path:
+def _is_book(folder: Path) -> bool:
+    return (folder / "_toc.yml").is_file() and (folder / "book").is_dir()
+
+
+def find_root(start: Path | str | None = None, *, root: Path | str | None = None) -> Path:
+    """The folder of committed results, found as :func:`locate` finds it (``root``, then
+    ``$GENPHYS_ARTIFACTS``, then the book repository around ``start`` or the working folder)."""
+    return locate(root, start=start)[0]
+
+
+def _folder(name: str, root: Path | str | None) -> tuple[Path, str]:
+    """``<root>/<name>`` and how the root was found (:func:`locate`)."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"artifact name must be lower-case letters, digits, '.', '_' or '-'; got {name!r}")
-    if root is not None:
-        validate.instance(root, "root", (str, Path), "a folder path")
-    return Path(root) / name if root is not None else find_root() / name
+    found, how = locate(root)
+    return found / name, how
 
 
 def _git_commit(folder: Path) -> str:
@@ -192,12 +230,16 @@ def _differences(stored: Any, wanted: Any, prefix: str = "") -> list[str]:
 
 
 def load(name: str, config: Any, *, root: Path | str | None = None) -> Artifact:
-    """Load artifact ``name`` if it exists, is intact and was made with ``config``; else raise ArtifactError."""
-    folder = _folder(name, root)
+    """Load artifact ``name`` if it exists, is intact and was made with ``config``; else raise ArtifactError.
+
+    ``root`` is the folder of committed results; without it, :func:`locate` finds one
+    (``$GENPHYS_ARTIFACTS``, then the book repository around the working folder).
+    """
+    folder, how = _folder(name, root)
     wanted = _config_json(config)
     result_path, provenance_path = folder / RESULT_FILE, folder / PROVENANCE_FILE
     if not result_path.is_file() or not provenance_path.is_file():
-        raise ArtifactMissing(f"artifact {name!r} not found in {folder}")
+        raise ArtifactMissing(f"artifact {name!r} not found in {folder} ({how})")
     try:
         raw = result_path.read_bytes()
         provenance = files.strict_loads(provenance_path.read_text(encoding="utf-8"))
@@ -222,8 +264,11 @@ def load(name: str, config: Any, *, root: Path | str | None = None) -> Artifact:
 
 def store(name: str, config: Any, result: Any, *, wall_time_s: float,
          root: Path | str | None = None, extra: dict | None = None) -> Artifact:
-    """Write ``result`` and its provenance to ``<root>/<name>/``; return what a later :func:`load` gives."""
-    folder = _folder(name, root)
+    """Write ``result`` and its provenance to ``<root>/<name>/``; return what a later :func:`load` gives.
+
+    ``root`` defaults as in :func:`locate`.
+    """
+    folder, _ = _folder(name, root)
     wall_time_s = validate.real(wall_time_s, "wall_time_s", low=0)
     if extra is not None:
         validate.instance(extra, "extra", dict, "a dict")

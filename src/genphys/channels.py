@@ -37,7 +37,7 @@ __all__ = ["DENSE_LIMIT", "vec", "unvec", "superoperator_dim", "apply_kraus", "k
 
 def vec(rho) -> np.ndarray:
     """Column stacking, batched over leading axes: ``vec(rho)[..., a + d*b] = rho[..., a, b]`` (eq. ch3-vec)."""
-    arr = np.asarray(rho)
+    arr = validate.finite_array(rho, "rho", dtype=complex if np.iscomplexobj(rho) else float)
     if arr.ndim < 2:
         raise ValueError(f"rho must have at least 2 axes (a matrix), got shape {arr.shape}")
     return np.swapaxes(arr, -1, -2).reshape(*arr.shape[:-2], -1)
@@ -45,20 +45,25 @@ def vec(rho) -> np.ndarray:
 
 def unvec(v, dim: int | None = None) -> np.ndarray:
     """Inverse of :func:`vec`: the (..., d, d) matrices of column-stacked vectors (..., d^2)."""
-    arr = np.asarray(v)
+    arr = validate.finite_array(v, "v", dtype=complex if np.iscomplexobj(v) else float)
     if arr.ndim < 1:
         raise ValueError("v must have at least one axis")
     d = validate.integer(dim, "dim", low=1) if dim is not None else int(round(np.sqrt(arr.shape[-1])))
     if d * d != arr.shape[-1]:
-        raise ValueError(f"v must have d^2 entries on its last axis; got {arr.shape[-1]}")
+        raise ValueError(f"v must have d^2 entries on its last axis (d = dim = {d} if given); got {arr.shape[-1]}")
     return np.swapaxes(arr.reshape(*arr.shape[:-1], d, d), -1, -2)
 
 
 def superoperator_dim(S, name: str = "S") -> int:
-    """The Hilbert-space dimension d of a d^2 x d^2 superoperator (or Choi matrix), or a clear error."""
+    """The Hilbert-space dimension d >= 1 of a finite d^2 x d^2 superoperator (or Choi matrix), or a clear error."""
+    if scipy.sparse.issparse(S):
+        if not np.all(np.isfinite(S.data)):
+            raise ValueError(f"{name} holds NaN or infinite entries")
+    else:
+        S = validate.finite_array(S, name, dtype=complex)
     shape = getattr(S, "shape", None)
-    if shape is None or len(shape) != 2 or shape[0] != shape[1]:
-        raise ValueError(f"{name} must be a square d^2 x d^2 matrix, got shape {shape}")
+    if shape is None or len(shape) != 2 or shape[0] != shape[1] or shape[0] == 0:
+        raise ValueError(f"{name} must be a square d^2 x d^2 matrix with d >= 1, got shape {shape}")
     d = int(round(np.sqrt(shape[0])))
     if d * d != shape[0]:
         raise ValueError(f"{name} must be d^2 x d^2 for a Hilbert-space dimension d, got {shape[0]} x {shape[0]}")
@@ -91,6 +96,8 @@ def _kraus_list(kraus: Sequence, name: str = "kraus") -> list:
                 raise ValueError(f"{name}[{k}] holds NaN or infinite entries")
         else:
             op = validate.square_matrix(op, f"{name}[{k}]")
+        if op.shape[0] == 0:
+            raise ValueError(f"{name}[{k}] must be at least 1x1")
         if out and op.shape != out[0].shape:
             raise ValueError(f"{name}[{k}] has shape {op.shape}, {name}[0] has {out[0].shape}")
         out.append(op)
@@ -102,7 +109,9 @@ def _kraus_list(kraus: Sequence, name: str = "kraus") -> list:
 def apply_kraus(kraus: Sequence, rho) -> np.ndarray:
     """E(rho) = sum_k K_k rho K_k^dag (chapter 2, eq. ch2-kraus), dense result."""
     ops = _kraus_list(kraus)
-    rho = validate.square_matrix(rho, "rho", dim=ops[0].shape[0])
+    rho = validate.square_matrix(rho, "rho")
+    if rho.shape[0] != ops[0].shape[0]:
+        raise ValueError(f"rho is {rho.shape[0]}x{rho.shape[0]} but the kraus operators act on dimension {ops[0].shape[0]}")
     return sum(np.asarray(k @ (k @ rho).conj().T) for k in ops).conj().T
 
 
@@ -141,7 +150,7 @@ def map_to_choi(linear_map: Callable[[np.ndarray], np.ndarray], dim: int) -> np.
         raise TypeError(f"linear_map must be callable (a map on matrices), got {type(linear_map).__name__}")
     d = validate.integer(dim, "dim", low=1)
     if d * d > DENSE_LIMIT:
-        raise ValueError(f"the Choi matrix is dense: d^2 = {d * d} > {DENSE_LIMIT}")
+        raise ValueError(f"the Choi matrix is dense: dim^2 = {d * d} > {DENSE_LIMIT}")
     choi = np.zeros((d * d, d * d), dtype=complex)
     for i in range(d):
         for j in range(d):

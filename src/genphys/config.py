@@ -10,9 +10,13 @@
 ``runs``, relative to the working folder: the chapters run in ``book/``); on Colab a cell may
 point it at a Google Drive folder so that the runs outlive the session.
 
+``GENPHYS_ARTIFACTS`` names the folder of the book's committed results (``book/_artifacts`` of a
+clone) for code that runs outside the repository: :func:`genphys.artifacts.locate` takes an
+explicit ``root=`` first, then this variable, then the repository around the working folder.
+
 This module is the only place in the package that reads the environment.  It reads
-``GENPHYS_SCALE`` once, on first use, and caches the answer; ``GENPHYS_RUNS`` is read at every
-call, so that it may be set after ``import genphys``.
+``GENPHYS_SCALE`` once, on first use, and caches the answer; ``GENPHYS_RUNS`` and
+``GENPHYS_ARTIFACTS`` are read at every call, so that they may be set after ``import genphys``.
 """
 
 from __future__ import annotations
@@ -25,10 +29,19 @@ import sys
 from pathlib import Path
 from typing import TypeVar
 
+#: The three scales, smallest first.
 SCALES = ("tiny", "cpu", "gpu")
+#: The environment variable that sets the scale.
 ENV_VAR = "GENPHYS_SCALE"
+#: The environment variable that names the folder of training runs.
 RUNS_VAR = "GENPHYS_RUNS"
+#: The folder of training runs when ``GENPHYS_RUNS`` is unset (relative to the working folder).
 DEFAULT_RUNS = Path("runs")
+#: The environment variable that names the folder of committed results (``book/_artifacts``).
+ARTIFACTS_VAR = "GENPHYS_ARTIFACTS"
+
+__all__ = ["SCALES", "ENV_VAR", "RUNS_VAR", "DEFAULT_RUNS", "ARTIFACTS_VAR", "validate_scale", "cuda_available",
+           "scale", "runs_folder", "artifacts_folder", "by_scale", "device", "seed_everything", "one_torch_thread"]
 
 T = TypeVar("T")
 
@@ -75,6 +88,20 @@ def runs_folder() -> Path:
         return DEFAULT_RUNS
     if not value.strip():
         raise ValueError(f"{RUNS_VAR} must name a folder (or be unset for {DEFAULT_RUNS}/); got {value!r}")
+    return Path(value).expanduser()
+
+
+def artifacts_folder() -> Path | None:
+    """The folder of committed results that ``$GENPHYS_ARTIFACTS`` names (``~`` expanded), or None if unset.
+
+    Read at every call (not cached).  A set but blank value is a ValueError, like ``GENPHYS_RUNS``.
+    Whether the folder exists is for :func:`genphys.artifacts.locate` to say.
+    """
+    value = os.environ.get(ARTIFACTS_VAR)
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError(f"{ARTIFACTS_VAR} must name a folder (the book's book/_artifacts) or be unset; got {value!r}")
     return Path(value).expanduser()
 
 

@@ -7,6 +7,8 @@ from importlib import metadata
 
 from genphys import config
 
+__all__ = ["device_name", "versions", "about"]
+
 _DISTRIBUTIONS = ("genphys", "torch", "numpy", "scipy", "matplotlib", "jupyter-book")
 
 

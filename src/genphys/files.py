@@ -17,6 +17,7 @@ folder; the lock of a process that no longer runs (on this host) is taken over.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -27,10 +28,11 @@ from typing import IO, Iterator
 
 from genphys import validate
 
-__all__ = ["atomic_open", "atomic_write_text", "atomic_write_bytes", "remove_stale_temporaries",
+__all__ = ["atomic_open", "atomic_write_text", "atomic_write_bytes", "remove_stale_temporaries", "DiskFull",
            "FolderLocked", "folder_lock", "LOCK_FILE", "strict_json", "strict_loads"]
 
 TMP_SUFFIX = ".tmp"
+#: The file that marks a folder as in use by one writer (:func:`folder_lock`).
 LOCK_FILE = ".genphys.lock"
 
 
@@ -52,19 +54,31 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+class DiskFull(OSError):
+    """A write found no space left on the device (or the quota spent); the target file was not touched."""
+
+
+#: The errors of a full disk or a spent quota.
+_NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 @contextlib.contextmanager
 def atomic_open(path, mode: str = "w", *, encoding: str = "utf-8") -> Iterator[IO]:
     """A handle to write ``path`` atomically: ``with atomic_open(p) as f: f.write(...)``.
 
     ``mode`` is ``"w"`` (text, ``encoding``, ``\\n`` line ends) or ``"wb"``.  The target appears
-    (or is replaced) only when the block ends without an exception.
+    (or is replaced) only when the block ends without an exception.  A full disk (or spent quota)
+    is a :class:`DiskFull` saying so in one line; the target keeps its previous version.
     """
     path = _path(path)
     validate.one_of(mode, "mode", ("w", "wb"))
     folder = path.parent
     if not folder.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
+    except OSError as err:
+        raise _disk_full(err, path) from None
     try:
         text = mode == "w"
         with os.fdopen(fd, mode, **({"encoding": encoding, "newline": "\n"} if text else {})) as handle:
@@ -72,11 +86,23 @@ def atomic_open(path, mode: str = "w", *, encoding: str = "utf-8") -> Iterator[I
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.errno in _NO_SPACE:
+            raise _disk_full(err, path) from None
         raise
     _fsync_folder(folder)
+
+
+def _disk_full(err: OSError, path: Path) -> OSError:
+    """``err`` as a one-line :class:`DiskFull` when the disk is full, else ``err`` itself."""
+    if err.errno not in _NO_SPACE:
+        return err
+    full = DiskFull(f"the disk is full (no space left on the device): {path} was not written; "
+                    f"{'its previous version is intact' if path.exists() else 'no partial file was left'}")
+    full.errno = err.errno
+    return full
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:
@@ -136,10 +162,17 @@ def _take(lock: Path) -> bool:
         fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(f"{os.getpid()} {socket.gethostname()}\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    except OSError as err:
+        raise _disk_full(err, lock) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} {socket.gethostname()}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+        raise _disk_full(err, lock) from None
     return True
 
 

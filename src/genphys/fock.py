@@ -41,8 +41,17 @@ from genphys import channels, histories, validate
 from genphys.config import one_torch_thread
 from genphys.channels import DENSE_LIMIT
 
+__all__ = ["MAX_DIM", "MAX_OPERATOR_DIM", "FockSpace", "creation", "annihilation", "number_operator", "below_edge",
+           "cuntz_toeplitz_errors", "symmetric_dimension", "symmetrizer", "occupations", "positional_text",
+           "Instrument", "instrument", "diagonal_operator", "choi_min_eigenvalue", "history_states",
+           "born_probabilities", "born_probability", "chain_rule_probabilities", "decoherence_functional", "verify",
+           "stinespring_isometry", "stinespring_unitary", "sample_by_environment", "chi_square_two_samples",
+           "random_unitary", "record_free_decoherence", "interference", "compare_with_model", "total_variation"]
+
 #: Largest Fock-space dimension: basis indices must fit in int64 (and sparse matrices in memory).
 MAX_DIM = 2**62
+#: Largest dimension of a space that vectors and (sparse, O(dim) storage) operators are built on.
+MAX_OPERATOR_DIM = 2**24
 
 
 # --------------------------------------------------------------------------------------------
@@ -99,7 +108,7 @@ class FockSpace:
         """``text`` as a tuple of token ids, or a clear error (wrong type, token out of range, too long)."""
         if isinstance(text, (str, bytes)) or not isinstance(text, (Sequence, np.ndarray)):
             raise TypeError(f"{name} must be a sequence of token ids, got {type(text).__name__}")
-        out = tuple(int(x) for x in text)
+        out = tuple(validate.integer(x, f"{name}[{i}]") for i, x in enumerate(text))
         if len(out) > self.N:
             raise ValueError(f"{name} has length {len(out)}, longer than the truncation N = {self.N}")
         bad = [x for x in out if not 0 <= x < self.V]
@@ -137,8 +146,9 @@ class FockSpace:
 
     def state(self, text: Sequence[int]) -> np.ndarray:
         """The basis vector ``|x_1 ... x_n>`` (dense, complex)."""
-        psi = np.zeros(self.dim, dtype=complex)
-        psi[self.index(text)] = 1.0
+        index = self.index(text)
+        psi = np.zeros(_operator_space(self).dim, dtype=complex)
+        psi[index] = 1.0
         return psi
 
     def vacuum(self) -> np.ndarray:
@@ -146,8 +156,22 @@ class FockSpace:
         return self.state(())
 
 
+def _space(space, name: str = "space") -> FockSpace:
+    return validate.instance(space, name, FockSpace, "a genphys.fock.FockSpace")
+
+
+def _operator_space(space: FockSpace, name: str = "space") -> FockSpace:
+    """``space`` if vectors and operators on it fit (dim <= MAX_OPERATOR_DIM); else a ValueError naming V and N."""
+    if space.dim > MAX_OPERATOR_DIM:
+        raise ValueError(f"{name}: the Fock space of V = {space.V} tokens truncated at N = {space.N} has "
+                         f"{space.dim:,} texts; vectors and operators on it are built up to MAX_OPERATOR_DIM = "
+                         f"{MAX_OPERATOR_DIM:,}")
+    return space
+
+
 def _token_vector(space: FockSpace, f, name: str) -> np.ndarray:
     """A one-token vector ``f`` in ``C^V``: a token id, or an array of ``V`` amplitudes."""
+    _space(space)
     if isinstance(f, (int, np.integer)) and not isinstance(f, bool):
         space.check_text([f], name)
         vec = np.zeros(space.V, dtype=complex)
@@ -162,8 +186,8 @@ def creation(space: FockSpace, f, side: str = "right") -> sparse.csr_matrix:
 
     Chapter 2, eq. ch2-creation.  ``f`` is a token id or a vector in ``C^V``.
     """
-    if side not in ("right", "left"):
-        raise ValueError(f"side must be 'right' or 'left', got {side!r}")
+    _operator_space(_space(space))
+    validate.one_of(side, "side", ("right", "left"))
     vec = _token_vector(space, f, "f")
     rows, cols, vals = [], [], []
     for n in range(space.N):
@@ -186,11 +210,13 @@ def annihilation(space: FockSpace, f, side: str = "right") -> sparse.csr_matrix:
 
 def number_operator(space: FockSpace) -> sparse.csr_matrix:
     """``N_op |x_1..x_n> = n |x_1..x_n>`` (chapter 2, eq. ch2-number)."""
+    _operator_space(_space(space))
     return sparse.diags(space.lengths.astype(float)).tocsr()
 
 
 def below_edge(space: FockSpace) -> sparse.csr_matrix:
     """Projector onto texts shorter than ``N``: where creation does not fall off the truncation."""
+    _operator_space(_space(space))
     return sparse.diags((space.lengths < space.N).astype(float)).tocsr()
 
 
@@ -200,6 +226,8 @@ def cuntz_toeplitz_errors(space: FockSpace, side: str = "right") -> dict:
     ``orthogonality``: ``max_{i,j} |r(e_i) r*(e_j) - delta_ij P_{<N}|``;
     ``completeness``: ``|sum_y r*(e_y) r(e_y) - (I - |Omega><Omega|)|``.  Both vanish exactly.
     """
+    _space(space)
+    validate.one_of(side, "side", ("right", "left"))
     cre = [creation(space, y, side) for y in range(space.V)]
     below = below_edge(space)
     orth = max(abs(ci.conj().T @ cj - (i == j) * below).max() if space.N else 0.0
@@ -214,16 +242,24 @@ def cuntz_toeplitz_errors(space: FockSpace, side: str = "right") -> dict:
 # --------------------------------------------------------------------------------------------
 
 def symmetric_dimension(V: int, N: int) -> int:
-    """``dim`` of the symmetric Fock space: ``sum_{n<=N} C(V+n-1, n)`` (multisets of tokens)."""
+    """``dim`` of the symmetric Fock space: ``sum_{n<=N} C(V+n-1, n)`` (multisets of tokens) = ``C(V + N, N)``.
+
+    Exact (a Python int) up to ``MAX_DIM``; a larger dimension is a ValueError naming V and N.
+    """
     V, N = validate.integer(V, "V", low=1), validate.integer(N, "N", low=0)
-    return sum(math.comb(V + n - 1, n) for n in range(N + 1))
+    if min(V, N) > 200 or math.comb(V + N, min(V, N)) > MAX_DIM:    # C(400, 200) > 1e119 already
+        raise ValueError(f"the symmetric Fock space of V = {V} tokens truncated at N = {N} has dimension "
+                         f"C(V + N, N) > MAX_DIM = {MAX_DIM:.3g}")
+    return math.comb(V + N, N)
 
 
 def symmetrizer(space: FockSpace) -> sparse.csr_matrix:
     """``P_S |x_1..x_n> = (1/n!) sum_sigma |x_sigma(1) .. x_sigma(n)>`` (chapter 2, eq. ch2-symmetrizer).
 
-    Built text by text from the distinct rearrangements; meant for small ``V^N``.
+    Built text by text from the distinct rearrangements; meant for small ``V^N`` (at most ``DENSE_LIMIT`` texts).
     """
+    if _space(space).dim > DENSE_LIMIT:
+        raise ValueError(f"space has {space.dim} texts; the symmetrizer is built text by text for at most {DENSE_LIMIT}")
     rows, cols, vals = [], [], []
     for n in range(space.N + 1):
         for local, text in enumerate(space.texts(n)):
@@ -238,6 +274,8 @@ def symmetrizer(space: FockSpace) -> sparse.csr_matrix:
 def occupations(text: Sequence[int], V: int) -> tuple[int, ...]:
     """Occupation numbers ``(n_0, .., n_{V-1})``: the label of the symmetric state of ``text``."""
     V = validate.integer(V, "V", low=1)
+    if isinstance(text, (str, bytes)) or not isinstance(text, (Sequence, np.ndarray)):
+        raise TypeError(f"text must be a sequence of token ids, got {type(text).__name__}")
     counts = np.bincount(np.asarray(FockSpace(V, len(text)).check_text(text), dtype=np.int64), minlength=V)
     return tuple(int(c) for c in counts)
 
@@ -271,7 +309,14 @@ class Instrument:
     tol: float = 1e-10
 
     def __post_init__(self):
-        d = self.space.dim
+        d = _space(self.space).dim
+        if isinstance(self.kraus, np.ndarray) or sparse.issparse(self.kraus) or not isinstance(self.kraus, Sequence):
+            raise TypeError("kraus must be a sequence of V + 1 operators (one per token, then halt)")
+        object.__setattr__(self, "prompt", self.space.check_text(self.prompt, "prompt"))
+        if self.conditionals is not None:
+            validate.instance(self.conditionals, "conditionals", dict, "a dict or None")
+        if self.vocab is not None and (isinstance(self.vocab, str) or not all(isinstance(v, str) for v in self.vocab)):
+            raise TypeError("vocab must be a sequence of token names (str) or None")
         if len(self.kraus) != self.space.V + 1:
             raise ValueError(f"kraus must hold V + 1 = {self.space.V + 1} operators (one per token, then halt), "
                              f"got {len(self.kraus)}")
@@ -280,7 +325,7 @@ class Instrument:
                 raise ValueError(f"kraus[{k}] has shape {op.shape}, expected ({d}, {d}) for this Fock space")
         if self.vocab is not None and len(self.vocab) != self.space.V:
             raise ValueError(f"vocab has {len(self.vocab)} tokens but the Fock space has V = {self.space.V}")
-        if np.asarray(self.domain).shape != (d,):
+        if np.asarray(self.domain).shape != (d,) or np.asarray(self.domain).dtype != bool:
             raise ValueError(f"domain must be a boolean mask of shape ({d},)")
         validate.real(self.tol, "tol", low=0)
         err = channels.trace_preservation_error(self.kraus, self.domain)
@@ -318,7 +363,8 @@ def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = Tr
     finished texts with ``absorb_eot``) only ``halt`` acts.
     """
     _check_system(system)
-    space = FockSpace(len(system.vocab), validate.integer(N, "N", low=1))
+    absorb_eot = validate.flag(absorb_eot, "absorb_eot")
+    space = _operator_space(FockSpace(len(system.vocab), validate.integer(N, "N", low=1)), "N")
     prompt = space.check_text(prompt, "prompt")
     if len(prompt) >= space.N:
         raise ValueError(f"prompt has length {len(prompt)}; N = {space.N} leaves no room to generate")
@@ -348,12 +394,22 @@ def instrument(system, N: int, prompt: Sequence[int] = (), absorb_eot: bool = Tr
 
 
 def diagonal_operator(dim: int, where: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:
-    """The sparse diagonal matrix with ``values`` at the positions ``where``."""
+    """The sparse diagonal matrix with ``values`` at the positions ``where`` (distinct indices in ``[0, dim)``)."""
+    dim = validate.integer(dim, "dim", low=0, high=MAX_OPERATOR_DIM)
+    where = histories.token_array(where, max(dim, 1), "where") if dim else np.zeros(0, dtype=np.int64)
+    values = validate.finite_array(values, "values", dtype=complex, shape=(len(where),))
+    if not np.any(values.imag):
+        values = values.real
     return sparse.csr_matrix((values, (where, where)), shape=(dim, dim))
+
+
+def _instrument(instr, name: str = "instr") -> Instrument:
+    return validate.instance(instr, name, Instrument, "a genphys.fock.Instrument")
 
 
 def choi_min_eigenvalue(instr: Instrument) -> float:
     """Smallest eigenvalue over the Choi matrices of every outcome map ``Phi_k`` (>= -1e-12 means CP)."""
+    _instrument(instr)
     with one_torch_thread():
         return float(min(np.linalg.eigvalsh(channels.kraus_to_choi([k]))[0] for k in instr.kraus))
 
@@ -369,6 +425,7 @@ def history_states(instr: Instrument, length: int) -> tuple[np.ndarray, sparse.c
     most significant); each column is computed by applying the Kraus operators, all
     histories of one length at once.
     """
+    _instrument(instr)
     length = validate.integer(length, "length", low=0)
     if len(instr.prompt) + length > instr.space.N:
         raise ValueError(f"length {length} + prompt {len(instr.prompt)} exceeds the truncation N = {instr.space.N}")
@@ -391,7 +448,7 @@ def born_probabilities(instr: Instrument, length: int) -> tuple[np.ndarray, np.n
 
 def born_probability(instr: Instrument, history: Sequence[int]) -> float:
     """``Tr[Phi_{y_L}( .. Phi_{y_1}(rho_X))]`` for one history, with the density matrix ``rho_X = |X><X|`` (sparse)."""
-    history = instr.space.check_text(history, "history")
+    history = _instrument(instr).space.check_text(history, "history")
     if len(instr.prompt) + len(history) > instr.space.N:
         raise ValueError(f"history has length {len(history)}; with the prompt it exceeds N = {instr.space.N}")
     x = sparse.csc_matrix(instr.initial_state.reshape(-1, 1))
@@ -406,7 +463,10 @@ def chain_rule_probabilities(instr: Instrument, length: int) -> np.ndarray:
 
     Products of the conditionals the instrument was built from, without any operator.
     """
-    space, m = instr.space, len(instr.prompt)
+    space, m = _instrument(instr).space, len(instr.prompt)
+    length = validate.integer(length, "length", low=0, high=space.N - m)
+    if instr.conditionals is None:
+        raise ValueError("instr was built without its conditionals (build it with fock.instrument)")
     prob = np.ones(1)
     for t in range(length):
         idx = _prompt_block(space, instr.prompt, m + t)
@@ -428,6 +488,7 @@ def verify(instr: Instrument) -> dict:
 
     Returns the errors, the number of histories and the largest Born-versus-model error.
     """
+    _instrument(instr)
     out = {"trace_error": channels.trace_preservation_error(instr.kraus, instr.domain), "histories": 0, "born_error": 0.0}
     for length in range(instr.space.N - len(instr.prompt) + 1):
         hist, born = born_probabilities(instr, length)
@@ -447,6 +508,7 @@ def stinespring_isometry(instr: Instrument) -> sparse.csc_matrix:
 
     ``W^dag W = sum_k K_k^dag K_k = P_domain``; row ``i E + k`` is ``|i> (x) |k>_E``.
     """
+    _instrument(instr)
     E = len(instr.kraus)
     return sum((sparse.kron(k, sparse.csc_matrix(([1.0], ([j], [0])), shape=(E, 1))) for j, k in
                 enumerate(instr.kraus)), sparse.csc_matrix((instr.space.dim * E, instr.space.dim))).tocsc()
@@ -457,6 +519,7 @@ def stinespring_unitary(instr: Instrument) -> np.ndarray:
 
     The remaining columns complete an orthonormal basis (``scipy.linalg.null_space``).
     """
+    _instrument(instr)
     from scipy.linalg import null_space
 
     W = stinespring_isometry(instr)
@@ -479,7 +542,8 @@ def sample_by_environment(instr: Instrument, n: int, seed: int) -> list[tuple[in
     ``K_k psi / |K_k psi|``; the system stays a basis text (times a phase), so the
     step reads one column of ``W``.
     """
-    n = validate.integer(n, "n", low=0)
+    _instrument(instr)
+    n = validate.integer(n, "n", low=0, high=histories.MAX_SAMPLES)
     rng = np.random.default_rng(validate.seed(seed))
     W, E = stinespring_isometry(instr), len(instr.kraus)
     start = instr.space.index(instr.prompt)
@@ -506,6 +570,13 @@ def chi_square_two_samples(a: Sequence, b: Sequence, min_expected: float = 5.0) 
     """
     from scipy.stats import chi2_contingency
 
+    for name, sample in (("a", a), ("b", b)):
+        if isinstance(sample, (str, bytes)) or not isinstance(sample, (Sequence, np.ndarray)) or not len(sample):
+            raise TypeError(f"{name} must be a non-empty sequence of histories (sequences of token ids)")
+        for h in sample:
+            if isinstance(h, (str, bytes)) or not isinstance(h, (Sequence, np.ndarray)):
+                raise TypeError(f"{name} must hold histories (sequences of token ids), got {type(h).__name__}")
+    min_expected = validate.real(min_expected, "min_expected", low=0, low_open=True)
     ca, cb = Counter(map(tuple, a)), Counter(map(tuple, b))
     keys = sorted(set(ca) | set(cb))
     table = np.array([[ca[k] for k in keys], [cb[k] for k in keys]], dtype=float)
@@ -514,7 +585,8 @@ def chi_square_two_samples(a: Sequence, b: Sequence, min_expected: float = 5.0) 
     if rare.sum() > 0:
         common = np.hstack([common, rare])
     if common.shape[1] < 2:
-        raise ValueError("chi_square_two_samples needs at least two categories with enough counts")
+        raise ValueError(f"chi_square_two_samples needs at least two categories of a and b with expected count >= "
+                         f"min_expected = {min_expected:g}")
     stat, p, dof, _ = chi2_contingency(common, correction=False)
     return {"statistic": float(stat), "dof": int(dof), "p_value": float(p)}
 
@@ -527,7 +599,7 @@ def random_unitary(V: int, seed: int) -> np.ndarray:
     """A Haar-random unitary on ``C^V`` (``scipy.stats.unitary_group``)."""
     from scipy.stats import unitary_group
 
-    return unitary_group.rvs(validate.integer(V, "V", low=2), random_state=validate.seed(seed))
+    return unitary_group.rvs(validate.integer(V, "V", low=2, high=DENSE_LIMIT), random_state=validate.seed(seed))
 
 
 def record_free_decoherence(U: np.ndarray, psi0: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -537,11 +609,13 @@ def record_free_decoherence(U: np.ndarray, psi0: np.ndarray, length: int) -> tup
     """
     U = validate.square_matrix(U, "U")
     V = U.shape[0]
+    if V == 0:
+        raise ValueError("U must not be empty")
     validate.within_tolerance(float(np.abs(U.conj().T @ U - np.eye(V)).max()), 1e-10, "U must be unitary")
     psi0 = validate.finite_array(psi0, "psi0", dtype=complex, shape=(V,))
     validate.within_tolerance(abs(float(np.linalg.norm(psi0)) - 1), 1e-10, "psi0 must be a unit vector")
-    length = validate.integer(length, "length", low=0)
-    if V**length > DENSE_LIMIT:
+    length = validate.integer(length, "length", low=0, high=DENSE_LIMIT)
+    if V ** min(length, 64) > DENSE_LIMIT:
         raise ValueError(f"{V}^{length} histories exceed {DENSE_LIMIT}")
     hist = np.array(list(itertools.product(range(V), repeat=length)), dtype=np.int64).reshape(-1, length)
     states = np.empty((V, len(hist)), dtype=complex)
@@ -556,7 +630,7 @@ def record_free_decoherence(U: np.ndarray, psi0: np.ndarray, length: int) -> tup
 
 def interference(d: np.ndarray) -> float:
     """Size of the off-diagonal part of a decoherence functional: ``max_{h != h'} |d(h, h')|``."""
-    d = np.asarray(d)
+    d = validate.square_matrix(d, "d")
     return float(np.abs(d - np.diag(np.diag(d))).max()) if d.size else 0.0
 
 
@@ -567,6 +641,7 @@ def compare_with_model(instr: Instrument, system) -> dict:
     of the largest length); ``vocab`` must be the instrument's.  Returns the largest
     absolute error and the arrays compared.
     """
+    _instrument(instr)
     _check_system(system)
     if instr.vocab is not None and tuple(system.vocab) != tuple(instr.vocab):
         raise ValueError(f"system vocab {tuple(system.vocab)[:6]}... does not match the instrument's "
@@ -592,4 +667,5 @@ def compare_with_model(instr: Instrument, system) -> dict:
 
 def total_variation(p: dict, q: dict) -> float:
     """``TV(P, Q) = 1/2 sum_h |P(h) - Q(h)|`` over the union of two dictionaries of history probabilities."""
+    p, q = histories.check_probabilities(p, "p"), histories.check_probabilities(q, "q")
     return 0.5 * float(sum(abs(p.get(h, 0.0) - q.get(h, 0.0)) for h in set(p) | set(q)))

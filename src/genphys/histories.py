@@ -27,8 +27,22 @@ import numpy as np
 
 from genphys import validate
 
+__all__ = ["SUM_TOL", "MAX_HISTORIES", "MAX_ENUMERATION_WORK", "MAX_SAMPLES", "MIN_DISCOUNT", "EOT", "check_tokens",
+           "token_array", "check_distribution", "GAISystem", "TableModel", "NGramModel", "TorchModel", "WarpedModel",
+           "log_joint", "enumerate_histories", "sample", "warp", "normalisation_error", "kolmogorov_error",
+           "coarse_graining_error", "ChiSquare", "chi_square_test", "check_probabilities", "proposition_probability",
+           "occurs_before", "class_operator", "decoherence_functional", "Node", "history_tree", "plot_history_tree"]
+
 #: Tolerance within which a conditional must sum to one.
 SUM_TOL = 1e-9
+#: Most histories (tree nodes) an exact enumeration visits: above it a ValueError names max_len (or depth).
+MAX_HISTORIES = 10**5
+#: Work budget of an exact enumeration: histories visited plus their tokens (each visit reads its history).
+MAX_ENUMERATION_WORK = 10**6
+#: Most histories :func:`sample` draws in one call, and its longest history.
+MAX_SAMPLES = 10**7
+#: Smallest discount of :class:`NGramModel`: D^order times the counts' ratios must stay a normal double.
+MIN_DISCOUNT = 1e-6
 
 #: The end-of-text token: it ends a history, separates stories in text files, and is the
 #: special token of every tokenizer of the book (its one definition).
@@ -38,6 +52,7 @@ EOT = "<|endoftext|>"
 # --------------------------------------------------------------------------- validation
 def check_tokens(tokens: Sequence[int], vocab_size: int, name: str = "history") -> tuple[int, ...]:
     """``tokens`` as a tuple of ints in ``[0, vocab_size)``, or a clear error naming ``name``."""
+    vocab_size = validate.integer(vocab_size, "vocab_size", low=1)
     if isinstance(tokens, (str, bytes)) or not isinstance(tokens, (Sequence, np.ndarray)):
         raise TypeError(f"{name} must be a sequence of token indices, got {type(tokens).__name__}")
     return tuple(validate.integer(t, f"{name}[{i}]", low=0, high=vocab_size, high_open=True)
@@ -46,8 +61,11 @@ def check_tokens(tokens: Sequence[int], vocab_size: int, name: str = "history") 
 
 def token_array(tokens: Sequence[int], vocab_size: int, name: str = "sequence") -> np.ndarray:
     """Vectorised :func:`check_tokens` for long sequences: an int64 array of tokens in ``[0, vocab_size)``."""
+    vocab_size = validate.integer(vocab_size, "vocab_size", low=1)
     if isinstance(tokens, (str, bytes)):
         raise TypeError(f"{name} must be a sequence of token indices, got a {type(tokens).__name__}")
+    if isinstance(tokens, (list, tuple)) and any(isinstance(t, (bool, np.bool_)) for t in tokens):
+        raise TypeError(f"{name} must hold integer token indices, not bools")
     arr = np.asarray(tokens)
     if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         raise TypeError(f"{name} must be a 1-d sequence of integer token indices")
@@ -59,7 +77,10 @@ def token_array(tokens: Sequence[int], vocab_size: int, name: str = "sequence") 
 
 def check_distribution(p, vocab_size: int, name: str = "conditional") -> np.ndarray:
     """``p`` as a float64 vector of shape (V,), non-negative and summing to 1 within SUM_TOL."""
-    arr = validate.finite_array(p, name, shape=(vocab_size,))
+    vocab_size = validate.integer(vocab_size, "vocab_size", low=1)
+    arr = validate.finite_array(p, name, ndim=1)
+    if arr.shape != (vocab_size,):
+        raise ValueError(f"{name} must have vocab_size = {vocab_size} entries, got shape {arr.shape}")
     if arr.min() < 0:
         raise ValueError(f"{name} holds negative probabilities (min {arr.min():.3g})")
     total = arr.sum()
@@ -69,9 +90,13 @@ def check_distribution(p, vocab_size: int, name: str = "conditional") -> np.ndar
 
 
 def _check_vocab(vocab: Sequence[str], eot: int) -> tuple[tuple[str, ...], int]:
-    if isinstance(vocab, str):
+    if isinstance(vocab, (str, bytes)):
         raise TypeError("vocab must be a sequence of token names, not a single string")
-    vocab = tuple(str(v) for v in vocab)
+    if not isinstance(vocab, (Sequence, np.ndarray)):
+        raise TypeError(f"vocab must be a sequence of token names (str), got {type(vocab).__name__}")
+    if not all(isinstance(v, str) for v in vocab):
+        raise TypeError("vocab must hold token names (str)")
+    vocab = tuple(vocab)
     if not vocab:
         raise ValueError("vocab must not be empty")
     if len(set(vocab)) != len(vocab):
@@ -164,7 +189,8 @@ class TableModel(GAISystem):
 
     def conditional(self, history, prompt=()):
         """p(y | c) = table[c], c the last k tokens of prompt + history, eot-padded (eq. hist-chain)."""
-        context = (self.eot,) * self.order + tuple(prompt) + tuple(history)
+        history, prompt = check_tokens(history, self.V, "history"), check_tokens(prompt, self.V, "prompt")
+        context = (self.eot,) * self.order + prompt + history
         return self.table[context[len(context) - self.order:]] if self.order else self.table
 
 
@@ -180,9 +206,12 @@ class NGramModel(GAISystem):
     def __init__(self, vocab: Sequence[str], eot: int, order: int, discount: float = 0.75):
         self.vocab, self.eot = _check_vocab(vocab, eot)
         order = validate.integer(order, "order", low=1)
-        if len(self.vocab) ** order >= 2**62:
+        if len(self.vocab) > 1 and (order >= 62 or len(self.vocab) ** order >= 2**62):
             raise ValueError(f"order {order} is too large for a vocabulary of {len(self.vocab)} (keys overflow)")
         discount = validate.real(discount, "discount", low=0, high=1, low_open=True, high_open=True)
+        if discount < MIN_DISCOUNT:
+            raise ValueError(f"discount must be >= {MIN_DISCOUNT:g}, got {discount:g}: below it the probabilities of "
+                             "unseen n-grams fall below the smallest double and their log-probability is -inf")
         self.order, self.discount = order, float(discount)
         self._tables: list | None = None
 
@@ -243,7 +272,8 @@ class NGramModel(GAISystem):
 
     def conditional(self, history, prompt=()):
         """The smoothed conditional over all V next tokens (the formula in the class docstring)."""
-        context = (self.eot,) * (self.order - 1) + tuple(prompt) + tuple(history)
+        history, prompt = check_tokens(history, self.V, "history"), check_tokens(prompt, self.V, "prompt")
+        context = (self.eot,) * (self.order - 1) + prompt + history
         key = np.arange(self.V, dtype=np.int64)
         keys = [key.copy()]
         for k in range(1, self.order):
@@ -273,13 +303,17 @@ class TorchModel(GAISystem):
         self.vocab, self.eot = _check_vocab(vocab, eot)
         if not callable(module):
             raise TypeError("module must be a callable torch module mapping (B, T) tokens to (B, T, V) logits")
-        self.module, self.bos = module, self.eot if bos is None else int(bos)
+        bos = self.eot if bos is None else validate.integer(bos, "bos", low=0, high=len(self.vocab), high_open=True)
+        if max_context is not None:
+            max_context = validate.integer(max_context, "max_context", low=1)
+        self.module, self.bos = module, bos
         self.max_context, self.device = max_context, device
 
     def conditional(self, history, prompt=()):
         """softmax(logits[-1]) of the module on bos + prompt + history."""
         import torch
 
+        history, prompt = check_tokens(history, self.V, "history"), check_tokens(prompt, self.V, "prompt")
         seq = [self.bos, *prompt, *history]
         if self.max_context is not None:
             seq = seq[-self.max_context:]
@@ -331,16 +365,20 @@ def enumerate_histories(system: GAISystem, max_len: int, prompt: Sequence[int] =
 
     Complete histories (ending in eot, length <= max_len) and unfinished ones of
     length exactly ``max_len`` partition the sample space, so the values sum to 1
-    (ch. 1, eq. hist-norm).  Branches with probability <= ``min_prob`` are dropped.
+    (ch. 1, eq. hist-norm).  Branches with probability <= ``min_prob`` (in [0, 1]) are dropped.
+    An enumeration that would visit more than ``MAX_HISTORIES`` histories (or read more than
+    ``MAX_ENUMERATION_WORK`` of their tokens) is a ValueError naming max_len.
     """
     _system(system)
     max_len = validate.integer(max_len, "max_len", low=0)
-    min_prob = validate.real(min_prob, "min_prob", low=0)
+    min_prob = validate.real(min_prob, "min_prob", low=0, high=1)
     prompt = check_tokens(prompt, system.V, "prompt")
     out: dict[tuple[int, ...], float] = {}
     frontier: list[tuple[tuple[int, ...], float]] = [((), 1.0)]
+    visited = 0
     while frontier:
         hist, prob = frontier.pop()
+        visited = _count_visit(visited, len(hist), "max_len", max_len)
         if len(hist) == max_len or (hist and hist[-1] == system.eot):
             out[hist] = prob
             continue
@@ -359,8 +397,8 @@ def sample(system: GAISystem, n: int, seed: int, temperature: float = 1.0, top_k
     Each history stops at eot (included) or after ``max_len`` tokens.
     """
     _system(system)
-    n = validate.integer(n, "n", low=0)
-    max_len = validate.integer(max_len, "max_len", low=0)
+    n = validate.integer(n, "n", low=0, high=MAX_SAMPLES)
+    max_len = validate.integer(max_len, "max_len", low=0, high=MAX_SAMPLES)
     temperature, top_k = _check_warp(temperature, top_k)
     prompt = check_tokens(prompt, system.V, "prompt")
     rng = np.random.default_rng(validate.seed(seed))
@@ -372,6 +410,17 @@ def sample(system: GAISystem, n: int, seed: int, temperature: float = 1.0, top_k
             hist += (int(rng.choice(system.V, p=p)),)
         out.append(hist)
     return out
+
+
+def _count_visit(visited: tuple[int, int] | int, length: int, name: str, value: int) -> tuple[int, int]:
+    """One more history (of ``length`` tokens) visited by an exact enumeration: (histories, work) so far;
+    a ValueError naming ``name`` past MAX_HISTORIES histories or MAX_ENUMERATION_WORK."""
+    count, work = (visited, visited) if isinstance(visited, int) else visited
+    if count >= MAX_HISTORIES or work >= MAX_ENUMERATION_WORK:
+        raise ValueError(f"{name} = {value}: the exact enumeration visits more than MAX_HISTORIES = {MAX_HISTORIES} "
+                         f"histories (or reads more than {MAX_ENUMERATION_WORK} of their tokens); lower {name} "
+                         "(or raise min_prob)")
+    return count + 1, work + 1 + length
 
 
 def _check_warp(temperature, top_k) -> tuple[float, int | None]:
@@ -413,9 +462,10 @@ def kolmogorov_error(system: GAISystem, max_len: int, prompt: Sequence[int] = ()
     """
     max_len = validate.integer(max_len, "max_len", low=0)
     prompt = check_tokens(prompt, _system(system).V, "prompt")
-    worst, frontier = 0.0, [((), 1.0)]
+    worst, frontier, visited = 0.0, [((), 1.0)], 0
     while frontier:
         hist, prob = frontier.pop()
+        visited = _count_visit(visited, len(hist), "max_len", max_len)
         if len(hist) >= max_len or (hist and hist[-1] == system.eot):
             continue
         p = np.asarray(system.conditional(hist, prompt), dtype=np.float64)
@@ -484,7 +534,8 @@ def chi_square_test(system: GAISystem, n: int, seed: int, max_len: int, prompt: 
         obs.append(pool_o)
         exp.append(pool_e)
     if len(obs) < 2:
-        raise ValueError("chi_square_test needs at least two cells; raise n or max_len")
+        raise ValueError(f"chi_square_test needs at least two cells with expected count >= min_expected = "
+                         f"{min_expected:g}; raise n or max_len, or lower min_expected")
     exp_arr = np.asarray(exp) * (sum(obs) / sum(exp))
     stat, pval = stats.chisquare(obs, exp_arr)
     return ChiSquare(float(stat), len(obs) - 1, float(pval), n)
@@ -494,13 +545,48 @@ def chi_square_test(system: GAISystem, n: int, seed: int, max_len: int, prompt: 
 Proposition = Callable[[tuple[int, ...]], bool]
 
 
-def proposition_probability(probs: Mapping[tuple[int, ...], float], proposition: Proposition) -> float:
-    """P(alpha) = sum_{h in alpha} P(h) for a history proposition alpha (a predicate on histories)."""
+def check_probabilities(probs, name: str = "probs", vocab_size: int | None = None) -> dict[tuple[int, ...], float]:
+    """``probs`` - history (a tuple of token indices, each in ``[0, vocab_size)`` when given) to probability -
+    as a dict of floats in [0, 1] whose total is at most 1 (within SUM_TOL); else a clear error naming ``name``."""
+    if not isinstance(probs, Mapping):
+        raise TypeError(f"{name} must be a mapping from histories (tuples of token indices) to probabilities, "
+                        f"got {type(probs).__name__}")
+    high = None if vocab_size is None else validate.integer(vocab_size, "vocab_size", low=1)
+    out = {}
+    for h, p in probs.items():
+        if not isinstance(h, tuple):
+            raise TypeError(f"{name} keys must be histories (tuples of token indices), got {type(h).__name__} {h!r}")
+        for t in h:
+            validate.integer(t, f"{name} key {h!r}: a token", low=0, high=high, high_open=True)
+        out[h] = validate.real(p, f"{name}[{h!r}]", low=0, high=1)
+    total = math.fsum(out.values())
+    if total > 1 + SUM_TOL:
+        raise ValueError(f"{name} sums to {total:.12g} > 1: not the probabilities of distinct histories")
+    return out
+
+
+def _check_proposition(proposition, name: str = "proposition") -> Proposition:
+    if not callable(proposition):
+        raise TypeError(f"{name} must be a callable predicate on histories, got {type(proposition).__name__}")
+    return proposition
+
+
+def proposition_probability(probs: Mapping[tuple[int, ...], float], proposition: Proposition,
+                            vocab_size: int | None = None) -> float:
+    """P(alpha) = sum_{h in alpha} P(h) for a history proposition alpha (a predicate on histories).
+
+    ``probs`` maps histories to probabilities (:func:`enumerate_histories`): non-negative, at most 1 in
+    total, tokens non-negative ints (below ``vocab_size`` when given); anything else is a clear error.
+    """
+    probs = check_probabilities(probs, "probs", vocab_size)
+    _check_proposition(proposition)
     return math.fsum(p for h, p in probs.items() if proposition(h))
 
 
 def occurs_before(first: int, second: int) -> Proposition:
     """The proposition "token ``first`` occurs, and before any ``second``" (e.g. the dog before the park)."""
+    first, second = validate.integer(first, "first", low=0), validate.integer(second, "second", low=0)
+
     def prop(h: tuple[int, ...]) -> bool:
         if first not in h:
             return False
@@ -509,8 +595,14 @@ def occurs_before(first: int, second: int) -> Proposition:
 
 
 def class_operator(history: Sequence[int], vocab_size: int) -> list[np.ndarray]:
-    """The classical class operator of a history: the time-ordered projectors |y_t><y_t| (ch. 1)."""
-    history = check_tokens(history, validate.integer(vocab_size, "vocab_size", low=1), "history")
+    """The classical class operator of a history: the time-ordered projectors |y_t><y_t| (ch. 1).
+
+    Dense V x V matrices: ``vocab_size`` at most 4096 and len(history) V^2 at most 2^25 entries.
+    """
+    vocab_size = validate.integer(vocab_size, "vocab_size", low=1, high=4096)
+    history = check_tokens(history, vocab_size, "history")
+    if len(history) * vocab_size**2 > 2**25:
+        raise ValueError(f"history of {len(history)} tokens with vocab_size {vocab_size}: the projectors exceed 2^25 entries")
     out = []
     for y in history:
         proj = np.zeros((vocab_size, vocab_size))
@@ -525,7 +617,13 @@ def decoherence_functional(probs: Mapping[tuple[int, ...], float],
 
     For an exclusive set of propositions it is diagonal with D(alpha, alpha) = P(alpha).
     """
+    probs = check_probabilities(probs, "probs")
+    if callable(propositions) or isinstance(propositions, (str, bytes)) or not isinstance(propositions, Sequence):
+        raise TypeError("propositions must be a sequence of predicates on histories (wrap a single one in a list)")
+    for k, prop in enumerate(propositions):
+        _check_proposition(prop, f"propositions[{k}]")
     members = np.array([[bool(prop(h)) for h in probs] for prop in propositions], dtype=np.float64)
+    members = members.reshape(len(propositions), len(probs))
     weights = np.fromiter(probs.values(), dtype=np.float64, count=len(probs))
     return (members * weights) @ members.T
 
@@ -545,12 +643,13 @@ def history_tree(system: GAISystem, depth: int, prompt: Sequence[int] = (), top_
     """The tree of histories up to ``depth`` tokens; each node keeps its ``top_k`` likeliest children."""
     depth = validate.integer(depth, "depth", low=0)
     top_k = None if top_k is None else validate.integer(top_k, "top_k", low=1)
-    min_prob = validate.real(min_prob, "min_prob", low=0)
+    min_prob = validate.real(min_prob, "min_prob", low=0, high=1)
     prompt = check_tokens(prompt, _system(system).V, "prompt")
     root = Node((), 1.0)
-    stack = [root]
+    stack, visited = [root], 0
     while stack:
         node = stack.pop()
+        visited = _count_visit(visited, len(node.history), "depth", depth)
         if len(node.history) >= depth or (node.history and node.history[-1] == system.eot):
             continue
         p = system.next_distribution(node.history, prompt)
@@ -567,6 +666,10 @@ def plot_history_tree(system: GAISystem, root: Node, ax=None, title: str | None 
     """Draw a :func:`history_tree` left to right: edges labelled token and conditional, width ~ probability."""
     import matplotlib.pyplot as plt
 
+    _system(system)
+    validate.instance(root, "root", Node, "a histories.Node (from history_tree)")
+    if title is not None:
+        validate.text(title, "title")
     leaves: list[Node] = []
 
     def collect(node):

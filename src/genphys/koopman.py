@@ -21,7 +21,7 @@ lambda_k = log(mu_k) / dt; their real parts are sorted by :func:`genphys.spectra
 
 from __future__ import annotations
 
-import itertools
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -31,6 +31,9 @@ import scipy.linalg
 from genphys import validate
 from genphys.spectral import classify_modes
 
+#: Largest number of entries of a dense result (propagators, features, reconstructions): 2^25.
+MAX_ENTRIES = 2**25
+
 __all__ = ["propagator", "continuous_time", "DMDResult", "dmd", "edmd", "dmd_control", "ControlResult", "hankel", "monomials",
            "Monomials", "SlowManifold", "slow_manifold", "classify_modes"]
 
@@ -39,18 +42,26 @@ def propagator(generator, t) -> np.ndarray:
     """exp(t K) for every t (eq. ch4-propagator): shape (T, n) for a diagonal generator given as its
     eigenvalues (1-d), (T, n, n) for a matrix generator; a scalar t drops the first axis."""
     K = validate.finite_array(generator, "generator", dtype=complex, ndim=(1, 2), empty=False)
-    times = validate.finite_array(t, "t", ndim=(0, 1))
+    times = validate.finite_array(t, "t", ndim=(0, 1), empty=False)
     ts = np.atleast_1d(times)
-    if K.ndim == 1:
-        out = np.exp(ts[:, None] * K[None, :])
-    else:
+    if K.ndim == 2:
         K = validate.square_matrix(K, "generator")
-        out = np.stack([scipy.linalg.expm(s * K) for s in ts])
+    if ts.size * K.size > MAX_ENTRIES:
+        raise ValueError(f"t and generator: {ts.size} propagators of {K.size} entries exceed MAX_ENTRIES = {MAX_ENTRIES}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        if K.ndim == 1:
+            out = np.exp(ts[:, None] * K[None, :])
+        else:
+            out = np.stack([scipy.linalg.expm(s * K) for s in ts])
+    validate.finite_result(out, "propagator: exp(t generator) overflows (t or the generator's growth too large)")
     return out[0] if times.ndim == 0 else out
 
 
 def continuous_time(eigs, dt: float) -> np.ndarray:
-    """lambda = log(mu) / dt: continuous-time eigenvalues of one-step multipliers mu (principal branch)."""
+    """lambda = log(mu) / dt: continuous-time eigenvalues of one-step multipliers mu (principal branch).
+
+    Elementwise, any shape; mu = 0 (a mode gone in one step) gives -inf, its rate.
+    """
     mu = validate.finite_array(eigs, "eigs", dtype=complex)
     with np.errstate(divide="ignore"):
         return np.log(mu) / validate.real(dt, "dt", low=0, low_open=True)
@@ -79,8 +90,12 @@ class DMDResult:
     def reconstruct(self, n_steps: int) -> np.ndarray:
         """Snapshots 0 .. n_steps - 1 predicted by the modes: sum_k modes_k mu_k^j b_k."""
         n_steps = validate.integer(n_steps, "n_steps", low=1)
-        powers = self.eigs[:, None] ** np.arange(n_steps)[None, :]
-        return self.modes @ (self.amplitudes[:, None] * powers)
+        if n_steps * max(self.modes.shape[0], self.eigs.size, 1) > MAX_ENTRIES:
+            raise ValueError(f"n_steps = {n_steps}: the reconstruction exceeds MAX_ENTRIES = {MAX_ENTRIES}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            powers = self.eigs[:, None] ** np.arange(n_steps)[None, :]
+            out = self.modes @ (self.amplitudes[:, None] * powers)
+        return validate.finite_result(out, f"reconstruct: mu^j overflows within n_steps = {n_steps} (a growing mode)")
 
 
 def _pairs(X, Y, name: str = "X"):
@@ -132,7 +147,8 @@ def dmd(X, Y=None, rank: int | None = None, dt: float = 1.0) -> DMDResult:
 def edmd(X, Y, dictionary: Callable[[np.ndarray], np.ndarray], dt: float = 1.0) -> DMDResult:
     """Extended DMD (eq. ch4-edmd): K = Psi_Y Psi_X^+ on the features psi = ``dictionary``(x).
 
-    ``dictionary`` maps states of shape (dim, n) to features (n_features, n).  If the dictionary
+    ``dictionary`` maps states of shape (dim, n) to features (n_features, n); ``Y=None`` pairs
+    X[:, :-1] -> X[:, 1:] as in :func:`dmd`.  If the dictionary
     spans an invariant subspace and the data determine it, K is the Koopman matrix restricted to
     it: psi(x_{t+1}) = K psi(x_t) exactly; ``modes`` are K's eigenvectors in feature coordinates.
     """
@@ -191,7 +207,7 @@ def hankel(X, d: int) -> np.ndarray:
 
     ``X``: (m, n) snapshots (a 1-d series is one row); returns (m d, n - d + 1).
     """
-    X = validate.finite_array(X, "X", dtype=complex if np.iscomplexobj(X) else float, ndim=(1, 2))
+    X = validate.finite_array(X, "X", dtype=complex if np.iscomplexobj(X) else float, ndim=(1, 2), empty=False)
     X = X[None, :] if X.ndim == 1 else X
     d = validate.integer(d, "d", low=1, high=X.shape[1])
     return np.vstack([X[:, i:X.shape[1] - d + 1 + i] for i in range(d)])
@@ -203,20 +219,51 @@ class Monomials:
 
     degree: int
 
+    def __post_init__(self):
+        object.__setattr__(self, "degree", validate.integer(self.degree, "degree", low=0))
+
+    def count(self, dim: int) -> int:
+        """The number of monomials in ``dim`` variables, C(dim + degree, degree)."""
+        return math.comb(validate.integer(dim, "dim", low=1) + self.degree, self.degree)
+
     def powers(self, dim: int) -> list[tuple[int, ...]]:
-        """The exponent vectors alpha, by total degree, then lexicographically (the constant first)."""
+        """The exponent vectors alpha, by total degree, then lexicographically (the constant first).
+
+        At most ``MAX_MONOMIALS`` of them: more is a ValueError naming the degree and dim.
+        """
         dim = validate.integer(dim, "dim", low=1)
-        return [alpha for total in range(self.degree + 1)
-                for alpha in sorted(itertools.product(range(total + 1), repeat=dim), reverse=True)
-                if sum(alpha) == total]
+        count = math.comb(dim + self.degree, self.degree) if min(dim, self.degree) < 200 else math.inf
+        if count > MAX_MONOMIALS:
+            raise ValueError(f"degree {self.degree} in dim = {dim} variables gives C(dim + degree, degree) = "
+                             f"{count:,} monomials, above MAX_MONOMIALS = {MAX_MONOMIALS:,}; lower the degree")
+
+        def of_total(total: int, k: int):
+            if k == 1:
+                yield (total,)
+                return
+            for first in range(total, -1, -1):                # lexicographically decreasing
+                for rest in of_total(total - first, k - 1):
+                    yield (first,) + rest
+        return [alpha for total in range(self.degree + 1) for alpha in of_total(total, dim)]
 
     def __call__(self, X) -> np.ndarray:
         X = validate.finite_array(X, "X", dtype=complex if np.iscomplexobj(X) else float, ndim=2)
-        return np.stack([np.prod(X ** np.array(alpha)[:, None], axis=0) for alpha in self.powers(X.shape[0])])
+        if X.shape[0] == 0:
+            raise ValueError("X must have at least one variable (row)")
+        powers = self.powers(X.shape[0])
+        if len(powers) * X.shape[1] > MAX_ENTRIES:
+            raise ValueError(f"X has {X.shape[1]} snapshots: {len(powers)} features of each exceed MAX_ENTRIES = {MAX_ENTRIES}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.stack([np.prod(X ** np.array(alpha)[:, None], axis=0) for alpha in powers])
+        return validate.finite_result(out, f"monomials of degree {self.degree} overflow: X's entries are too large")
+
+
+#: Most monomials a :class:`Monomials` dictionary makes (646,646 for degree 12 in 10 variables is refused).
+MAX_MONOMIALS = 10_000
 
 
 def monomials(degree: int) -> Monomials:
-    """The dictionary of all monomials up to ``degree`` (C(dim + degree, degree) features)."""
+    """The dictionary of all monomials up to ``degree`` (C(dim + degree, degree) features, at most ``MAX_MONOMIALS``)."""
     return Monomials(validate.integer(degree, "degree", low=0))
 
 
@@ -230,6 +277,12 @@ class SlowManifold:
     mu: float
     lam: float
 
+    def __post_init__(self):
+        object.__setattr__(self, "mu", validate.real(self.mu, "mu"))
+        object.__setattr__(self, "lam", validate.real(self.lam, "lam"))
+        if self.lam == 2 * self.mu:
+            raise ValueError("lam must differ from 2 mu (the slow manifold y = b x^2 needs b = lam / (lam - 2 mu))")
+
     @property
     def b(self) -> float:
         """The slope of the slow manifold y = b x^2."""
@@ -239,9 +292,11 @@ class SlowManifold:
         """The exact solution (x(t), y(t)), shape (2, T): x0 e^{mu t}, (y0 - b x0^2) e^{lam t} + b x0^2 e^{2 mu t}."""
         x0, y0 = validate.real(x0, "x0"), validate.real(y0, "y0")
         t = validate.finite_array(t, "t", ndim=1)
-        x = x0 * np.exp(self.mu * t)
-        y = (y0 - self.b * x0**2) * np.exp(self.lam * t) + self.b * x0**2 * np.exp(2 * self.mu * t)
-        return np.vstack([x, y])
+        x0_, y0_ = np.float64(x0), np.float64(y0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = x0_ * np.exp(self.mu * t)
+            y = (y0_ - self.b * x0_**2) * np.exp(self.lam * t) + self.b * x0_**2 * np.exp(2 * self.mu * t)
+        return validate.finite_result(np.vstack([x, y]), "SlowManifold.flow overflows (x0, y0 or t too large)")
 
     def generator(self) -> np.ndarray:
         """The Koopman generator on (x, y, x^2) (eq. ch4-lift): d/dt (x, y, x^2) = K (x, y, x^2)."""
@@ -252,11 +307,14 @@ class SlowManifold:
     def lift(states) -> np.ndarray:
         """(x, y) -> (x, y, x^2), columnwise."""
         states = validate.finite_array(states, "states", ndim=2, shape=(2, None))
-        return np.vstack([states, states[:1] ** 2])
+        with np.errstate(over="ignore"):
+            out = np.vstack([states, states[:1] ** 2])
+        return validate.finite_result(out, "SlowManifold.lift: x^2 overflows (states too large)")
 
     def generator_eigenvalues(self, max_degree: int = 2) -> np.ndarray:
         """i mu + j lam for i + 2 j <= max_degree: the Koopman eigenvalues of the eigenfunctions x^i (y - b x^2)^j
-        (polynomials of degree <= max_degree when y counts as degree 2)."""
+        (polynomials of degree <= max_degree when y counts as degree 2); ``max_degree`` at most 1000."""
+        max_degree = validate.integer(max_degree, "max_degree", low=0, high=1000)
         return np.array(sorted({i * self.mu + j * self.lam
                                 for i in range(max_degree + 1) for j in range(max_degree // 2 + 1)
                                 if i + 2 * j <= max_degree}))
@@ -264,7 +322,4 @@ class SlowManifold:
 
 def slow_manifold(mu: float = -0.05, lam: float = -1.0) -> SlowManifold:
     """The slow-manifold system x' = mu x, y' = lam (y - x^2) (eq. ch4-slow)."""
-    mu, lam = validate.real(mu, "mu"), validate.real(lam, "lam")
-    if lam == 2 * mu:
-        raise ValueError("lam must differ from 2 mu (the slow manifold y = b x^2 needs b = lam / (lam - 2 mu))")
     return SlowManifold(mu, lam)

@@ -40,11 +40,21 @@ import scipy.sparse.linalg
 from genphys import spectral, validate
 from genphys.channels import superoperator_dim, unvec, vec
 
+__all__ = ["DENSE_MAX", "EIG_COND_MAX", "MAX_TRAJECTORIES", "KRYLOV_DIM", "as_operator", "check_hermitian",
+           "check_density_matrix", "check_jump_operators", "TRACE_RTOL", "spre", "spost", "sprepost", "dissipator",
+           "liouvillian", "adjoint_liouvillian", "apply_super", "is_uniform", "choose_method", "evolve",
+           "evolve_torch", "steady_state", "Spectrum", "classify_eigenvalues", "spectrum", "purity",
+           "von_neumann_entropy", "bloch_vector", "pure_state", "JumpResult", "no_jump_probability", "quantum_jumps",
+           "OpenSystem", "amplitude_damping", "dephasing", "driven_damped_qubit", "destroy", "damped_oscillator",
+           "spin_chain"]
+
 #: Largest Liouvillian dimension d^2 for which ``evolve`` uses dense matrix exponentials
 #: (set from benchmarks/lindblad_vs_qutip.py: beyond it the sparse action is faster).
 DENSE_MAX = 64
 #: Condition number of the eigenvector matrix above which eigen-decomposition is not trusted.
 EIG_COND_MAX = 1e6
+#: Most trajectories of one :func:`quantum_jumps` call.
+MAX_TRAJECTORIES = 10**6
 #: Krylov dimension and a-posteriori error tolerance (on ||vec rho||_2) of the ``krylov`` method.
 KRYLOV_DIM = 20
 KRYLOV_TOL = 1e-12
@@ -58,8 +68,15 @@ SIGMA_MINUS = np.array([[0, 0], [1, 0]], dtype=complex)
 # ----------------------------------------------------------------------------- validation
 
 def as_operator(op, name: str = "operator", dim: int | None = None) -> np.ndarray:
-    """``op`` as a finite complex square matrix (of size ``dim`` if given), or a clear error."""
-    return validate.square_matrix(op, name, dim=dim)
+    """``op`` as a finite complex square matrix, at least 1 x 1 (of size ``dim`` if given), or a clear error."""
+    if dim is not None:
+        dim = validate.integer(dim, "dim", low=1)
+    arr = validate.square_matrix(op, name)
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} must be at least 1x1")
+    if dim is not None and arr.shape[0] != dim:
+        raise ValueError(f"{name} must be {dim}x{dim} (dim = {dim}), got {arr.shape[0]}x{arr.shape[0]}")
+    return arr
 
 
 def check_hermitian(op, name: str = "H", atol: float = 1e-10) -> np.ndarray:
@@ -94,24 +111,45 @@ def check_density_matrix(rho, name: str = "rho", atol: float = 1e-8) -> np.ndarr
 
 
 def check_jump_operators(c_ops, dim: int) -> tuple[np.ndarray, ...]:
-    """The jump operators as a tuple of d x d complex matrices (any number, including none)."""
+    """The jump operators as a tuple of d x d complex matrices (any number, including none; None means none)."""
+    dim = validate.integer(dim, "dim", low=1)
     if c_ops is None:
         return ()
-    if isinstance(c_ops, np.ndarray) and c_ops.ndim == 2:
+    if isinstance(c_ops, np.ndarray) and c_ops.ndim == 2 or scipy.sparse.issparse(c_ops):
         raise TypeError("c_ops must be a sequence of matrices; wrap a single jump operator in a list")
+    if isinstance(c_ops, (str, bytes)) or not isinstance(c_ops, (Sequence, np.ndarray)):
+        raise TypeError(f"c_ops must be a sequence of matrices, got {type(c_ops).__name__}")
     return tuple(as_operator(c, f"c_ops[{k}]", dim) for k, c in enumerate(c_ops))
 
 
-def _as_liouvillian(L):
+def _as_liouvillian(L, name: str = "L"):
     """A dense complex array or a sparse CSR matrix, validated as d^2 x d^2."""
     if scipy.sparse.issparse(L):
         L = scipy.sparse.csr_matrix(L, dtype=complex)
         if not np.all(np.isfinite(L.data)):
-            raise ValueError("L holds NaN or infinite entries")
+            raise ValueError(f"{name} holds NaN or infinite entries")
     else:
-        L = validate.finite_array(L, "L", dtype=complex, ndim=2)
-    superoperator_dim(L, "L")
+        L = validate.finite_array(L, name, dtype=complex, ndim=2)
+    superoperator_dim(L, name)
     return L
+
+
+#: Relative tolerance of the trace preservation of a generator: max |vec(I)^T L| <= TRACE_RTOL max |L|.
+TRACE_RTOL = 1e-10
+
+
+def _check_trace_preserving(L, name: str = "L") -> None:
+    """ValueError unless d Tr(rho)/dt = vec(I)^T L vec(rho) = 0 for every rho, i.e. L^T vec(I) = 0."""
+    stack = L if not scipy.sparse.issparse(L) and L.ndim == 3 else [L]
+    for k, Lk in enumerate(stack):
+        d = superoperator_dim(Lk, name)
+        row = np.asarray(Lk.T @ vec(np.eye(d))).ravel()
+        scale = float(abs(Lk).max()) if scipy.sparse.issparse(Lk) else float(np.abs(Lk).max())
+        err = float(np.abs(row).max())
+        if err > TRACE_RTOL * scale:
+            which = f"{name}[{k}]" if len(stack) > 1 else name
+            raise ValueError(f"{which} does not preserve the trace: max |vec(I)^T {name}| = {err:.3g} "
+                             f"({err / scale:.3g} of its largest entry); a GKSL generator has vec(I)^T L = 0")
 
 
 # ----------------------------------------------------------------------------- vectorisation
@@ -122,26 +160,30 @@ def _kron(a, b, sparse: bool):
 
 def spre(A, sparse: bool = False):
     """Superoperator of rho -> A rho:  I kron A  (column stacking)."""
-    A = as_operator(A, "A")
+    A, sparse = as_operator(A, "A"), validate.flag(sparse, "sparse")
     return _kron(np.eye(A.shape[0]), A, sparse)
 
 
 def spost(B, sparse: bool = False):
     """Superoperator of rho -> rho B:  B^T kron I."""
-    B = as_operator(B, "B")
+    B, sparse = as_operator(B, "B"), validate.flag(sparse, "sparse")
     return _kron(B.T, np.eye(B.shape[0]), sparse)
 
 
 def sprepost(A, B, sparse: bool = False):
     """Superoperator of rho -> A rho B:  B^T kron A  (chapter 3, eq. ch3-vec)."""
-    A, B = as_operator(A, "A"), as_operator(B, "B", as_operator(A, "A").shape[0])
+    A, sparse = as_operator(A, "A"), validate.flag(sparse, "sparse")
+    B = as_operator(B, "B")
+    if B.shape != A.shape:
+        raise ValueError(f"A and B must have one size, got A {A.shape[0]}x{A.shape[0]} and B {B.shape[0]}x{B.shape[0]}")
     return _kron(B.T, A, sparse)
 
 
 def dissipator(c, sparse: bool = False):
     """D[c] rho = c rho c^dag - (c^dag c rho + rho c^dag c)/2 as a superoperator (chapter 3, eq. ch3-gksl)."""
-    c = as_operator(c, "c")
-    cdc = c.conj().T @ c
+    c, sparse = as_operator(c, "c"), validate.flag(sparse, "sparse")
+    with np.errstate(over="ignore", invalid="ignore"):
+        cdc = validate.finite_result(c.conj().T @ c, "dissipator: c^dag c overflows (c too large)")
     return sprepost(c, c.conj().T, sparse) - 0.5 * spre(cdc, sparse) - 0.5 * spost(cdc, sparse)
 
 
@@ -151,11 +193,18 @@ def liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
     ``sparse=True`` returns a scipy CSR matrix (for large d); otherwise a dense array.
     """
     H = check_hermitian(H, "H")
+    sparse = validate.flag(sparse, "sparse")
     ops = check_jump_operators(c_ops, H.shape[0])
     L = -1j * (spre(H, sparse) - spost(H, sparse))
     for c in ops:
         L = L + dissipator(c, sparse)
+    _finite_generator(L)
     return L
+
+
+def _finite_generator(L) -> None:
+    data = L.data if scipy.sparse.issparse(L) else L
+    validate.finite_result(data, "the generator overflows (H or c_ops too large)")
 
 
 def adjoint_liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
@@ -165,17 +214,24 @@ def adjoint_liouvillian(H, c_ops: Sequence = (), *, sparse: bool = False):
     equals ``liouvillian(H, c_ops).conj().T`` (chapter 3, after eq. ch3-vec).
     """
     H = check_hermitian(H, "H")
+    sparse = validate.flag(sparse, "sparse")
     ops = check_jump_operators(c_ops, H.shape[0])
     L = 1j * (spre(H, sparse) - spost(H, sparse))
     for c in ops:
-        cdc = c.conj().T @ c
+        with np.errstate(over="ignore", invalid="ignore"):
+            cdc = validate.finite_result(c.conj().T @ c, "c_ops: c^dag c overflows (a jump operator too large)")
         L = L + sprepost(c.conj().T, c, sparse) - 0.5 * spre(cdc, sparse) - 0.5 * spost(cdc, sparse)
+    _finite_generator(L)
     return L
 
 
 def apply_super(S, rho) -> np.ndarray:
     """S(rho) = unvec(S vec(rho)) for density matrices of shape (d, d) or (B, d, d)."""
+    S = _as_liouvillian(S, "S")
     rho = validate.finite_array(rho, "rho", dtype=complex, ndim=(2, 3))
+    d = superoperator_dim(S, "S")
+    if rho.shape[-2:] != (d, d):
+        raise ValueError(f"rho must be {d}x{d} (S acts on d = {d}), got shape {rho.shape}")
     v = vec(rho)
     flat = v.reshape(-1, v.shape[-1])
     return unvec(np.asarray((S @ flat.T).T).reshape(v.shape))
@@ -185,6 +241,9 @@ def apply_super(S, rho) -> np.ndarray:
 
 def _check_times(times) -> np.ndarray:
     t = validate.finite_array(times, "times", ndim=1, empty=False)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not np.all(np.isfinite(np.diff(t))):
+            raise ValueError("times: the steps between times overflow")
     if t.size > 1 and np.any(np.diff(t) <= 0):
         raise ValueError("times must be strictly increasing")
     return t
@@ -193,6 +252,7 @@ def _check_times(times) -> np.ndarray:
 def is_uniform(times, rtol: float = 1e-10) -> bool:
     """Whether the grid has one step (within ``rtol`` of the span)."""
     t = _check_times(times)
+    rtol = validate.real(rtol, "rtol", low=0)
     if t.size < 3:
         return True
     steps = np.diff(t)
@@ -207,6 +267,7 @@ def choose_method(n: int, uniform: bool) -> str:
     with the nonzeros of L and the time span, not with n^3 or the number of time points),
     ``expm_multiply`` otherwise.
     """
+    n, uniform = validate.integer(n, "n", low=1), validate.flag(uniform, "uniform")
     if n <= DENSE_MAX:
         return "step" if uniform else "eig"
     return "krylov" if uniform else "expm_multiply"
@@ -292,11 +353,15 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
     ``rho0`` has shape (d, d) or (B, d, d); the result has shape (T, d, d) or (B, T, d, d).
     ``method`` is ``"auto"`` (:func:`choose_method`), ``"step"``, ``"eig"``, ``"krylov"`` or
     ``"expm_multiply"``.
-    Implements chapter 3, eq. ch3-semigroup.
+    Implements chapter 3, eq. ch3-semigroup.  ``L`` must preserve the trace (vec(I)^T L = 0 within
+    ``TRACE_RTOL`` of its largest entry), as every GKSL generator does; a propagated state that
+    overflows (L or the time span too large) is a ValueError.
     """
     L = _as_liouvillian(L)
     d = superoperator_dim(L, "L")
+    _check_trace_preserving(L)
     rho0 = check_density_matrix(rho0, "rho0")
+    method = validate.one_of(method, "method", ("auto", "step", "eig", "krylov", "expm_multiply"))
     if rho0.shape[-1] != d:
         raise ValueError(f"rho0 is {rho0.shape[-1]}-dimensional but L acts on d = {d}")
     t = _check_times(times)
@@ -314,6 +379,7 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
         vecs[:, 0] = V0.T
         for b in range(V0.shape[1]):
             _krylov_uniform(A, vecs[b], t[1] - t[0] if t.size > 1 else 0.0, min(KRYLOV_DIM, d * d), KRYLOV_TOL)
+        validate.finite_result(vecs, "evolve: the propagated state overflows (L's entries or the span of times too large)")
         rho = unvec(vecs, d)
         return rho if batched else rho[0]
     out = np.empty((t.size, d * d, V0.shape[1]), dtype=complex)          # (T, n, B)
@@ -341,6 +407,7 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
         elif method == "step":
             for k in range(1, t.size):
                 out[k] = scipy.linalg.expm((t[k] - t[k - 1]) * Ld) @ out[k - 1]
+    validate.finite_result(out, "evolve: the propagated state overflows (L's entries or the span of times too large)")
     rho = unvec(np.moveaxis(out, 2, 0), d)                               # (B, T, d, d)
     return rho if batched else rho[0]
 
@@ -362,7 +429,11 @@ def evolve_torch(L, rho0, times, *, device=None, dtype=None):
     dtype = dtype or torch.complex128
     if dtype not in (torch.complex64, torch.complex128):
         raise TypeError(f"dtype must be torch.complex64 or torch.complex128, got {dtype}")
-    Lt = torch.as_tensor(validate.finite_array(L, "L", dtype=complex, ndim=(2, 3))).to(device=device, dtype=dtype)
+    L_np = validate.finite_array(L, "L", dtype=complex, ndim=(2, 3))
+    if L_np.shape[-1] != L_np.shape[-2] or L_np.shape[-1] == 0 or (L_np.ndim == 3 and L_np.shape[0] == 0):
+        raise ValueError(f"L must have shape (n, n) or (P, n, n) with n, P >= 1, got {L_np.shape}")
+    _check_trace_preserving(L_np)
+    Lt = torch.as_tensor(L_np).to(device=device, dtype=dtype)
     if Lt.ndim not in (2, 3) or Lt.shape[-1] != Lt.shape[-2]:
         raise ValueError(f"L must have shape (n, n) or (P, n, n), got {tuple(Lt.shape)}")
     d = superoperator_dim(Lt[0] if Lt.ndim == 3 else Lt, "L")
@@ -383,6 +454,8 @@ def evolve_torch(L, rho0, times, *, device=None, dtype=None):
         if key not in cache:
             cache[key] = torch.linalg.matrix_exp(key * L3)
         out[k] = torch.bmm(cache[key], out[k - 1])
+    if not bool(torch.isfinite(out).all()):
+        raise ValueError("evolve_torch: the propagated state overflows (L's entries or the span of times too large)")
     rho = out.permute(1, 3, 0, 2).reshape(L3.shape[0], R.shape[0], t.size, d, d).transpose(-1, -2)
     if Lt.ndim == 2:
         rho = rho[0]
@@ -485,22 +558,30 @@ def spectrum(L, eps: float = 1e-9) -> Spectrum:
 
 # ----------------------------------------------------------------------------- information
 
+def _states(rho, name: str = "rho") -> np.ndarray:
+    """``rho``: density matrices (..., d, d), each Hermitian, PSD and of unit trace (:func:`check_density_matrix`)."""
+    arr = validate.finite_array(rho, name, dtype=complex)
+    if arr.ndim < 2 or arr.shape[-1] != arr.shape[-2] or arr.shape[-1] == 0:
+        raise ValueError(f"{name} must be a (batch of) square density matrices, got shape {arr.shape}")
+    if arr.size:
+        check_density_matrix(arr.reshape(-1, *arr.shape[-2:]), name)
+    return arr
+
+
 def purity(rho) -> np.ndarray:
-    """Tr rho^2, batched over leading axes (1 for pure states, 1/d for the maximally mixed state)."""
-    rho = validate.finite_array(rho, "rho", dtype=complex)
-    if rho.ndim < 2 or rho.shape[-1] != rho.shape[-2]:
-        raise ValueError(f"rho must be a (batch of) square matrices, got shape {rho.shape}")
+    """Tr rho^2, batched over leading axes (1 for pure states, 1/d for the maximally mixed state).
+
+    ``rho`` must hold density matrices (Hermitian, PSD, unit trace within 1e-8): Tr rho^2 of anything
+    else is not a purity, and is a ValueError naming rho.
+    """
+    rho = _states(rho)
     return np.einsum("...ij,...ji->...", rho, rho).real
 
 
 def von_neumann_entropy(rho, base: float = 2.0) -> np.ndarray:
-    """S(rho) = -Tr rho log rho (in bits by default), batched over leading axes."""
-    rho = validate.finite_array(rho, "rho", dtype=complex)
-    if rho.ndim < 2 or rho.shape[-1] != rho.shape[-2]:
-        raise ValueError(f"rho must be a (batch of) square matrices, got shape {rho.shape}")
-    base = validate.real(base, "base", low=0, low_open=True)
-    if base == 1:
-        raise ValueError("base must not be 1")
+    """S(rho) = -Tr rho log rho (in bits by default), batched over leading axes; ``rho`` density matrices."""
+    rho = _states(rho)
+    base = validate.real(base, "base", low=1, low_open=True)                # 2: bits, e: nats
     p = np.clip(np.linalg.eigvalsh(rho), 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log(p), 0.0)
@@ -508,16 +589,22 @@ def von_neumann_entropy(rho, base: float = 2.0) -> np.ndarray:
 
 
 def bloch_vector(rho) -> np.ndarray:
-    """(x, y, z) = (Tr rho sigma_x, Tr rho sigma_y, Tr rho sigma_z) of qubit states, shape (..., 3)."""
+    """(x, y, z) = (Tr rho sigma_x, Tr rho sigma_y, Tr rho sigma_z) of qubit states, shape (..., 3).
+
+    ``rho`` must hold qubit density matrices (2x2, Hermitian, PSD, unit trace within 1e-8).
+    """
     rho = validate.finite_array(rho, "rho", dtype=complex)
     if rho.shape[-2:] != (2, 2):
-        raise ValueError(f"bloch_vector needs 2x2 density matrices, got shape {rho.shape}")
+        raise ValueError(f"bloch_vector needs 2x2 density matrices rho, got shape {rho.shape}")
+    rho = _states(rho)
     return np.stack([np.einsum("...ij,ji->...", rho, s).real for s in (SIGMA_X, SIGMA_Y, SIGMA_Z)], axis=-1)
 
 
 def pure_state(psi) -> np.ndarray:
     """|psi><psi| / <psi|psi> for a ket (d,) or a batch of kets (B, d)."""
     psi = validate.finite_array(psi, "psi", dtype=complex, ndim=(1, 2), empty=False)
+    top = np.abs(psi).max(axis=-1, keepdims=True)
+    psi = psi / np.where(top > 0, top, 1.0)                             # scaled first: |psi|^2 never overflows
     norm2 = np.sum(np.abs(psi) ** 2, axis=-1)
     if np.any(norm2 <= 0):
         raise ValueError("psi must be a non-zero vector")
@@ -590,12 +677,16 @@ def no_jump_probability(H, c_ops, psi0, t: float) -> float:
     ops = check_jump_operators(c_ops, H.shape[0])
     psi = _ket(psi0, H.shape[0])
     t = validate.real(t, "t", low=0)
-    return float(np.linalg.norm(_NoJumpPropagator(H, ops).step(t) @ psi) ** 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = float(np.linalg.norm(_NoJumpPropagator(H, ops).step(t) @ psi) ** 2)
+    return validate.finite_result(p, "no_jump_probability overflows (H, c_ops or t too large)")
 
 
 def _ket(psi0, d: int) -> np.ndarray:
     """``psi0`` as a finite, non-zero ket of shape (d,), normalised."""
     psi = validate.finite_array(psi0, "psi0", dtype=complex, shape=(d,))
+    if psi.size and np.abs(psi).max() > 0:
+        psi = psi / np.abs(psi).max()                                   # scaled first: no overflow in the norm
     norm = np.linalg.norm(psi)
     if norm == 0:
         raise ValueError("psi0 must be a non-zero vector")
@@ -617,8 +708,11 @@ def quantum_jumps(H, c_ops, psi0, times, n_traj: int, seed: int, e_ops: Sequence
     ops = check_jump_operators(c_ops, d)
     if not ops:
         raise ValueError("quantum_jumps needs at least one jump operator in c_ops")
-    n_traj = validate.integer(n_traj, "n_traj", low=1)
-    bisection_steps = validate.integer(bisection_steps, "bisection_steps", low=1)
+    n_traj = validate.integer(n_traj, "n_traj", low=1, high=MAX_TRAJECTORIES)
+    bisection_steps = validate.integer(bisection_steps, "bisection_steps", low=1, high=200)
+    if isinstance(e_ops, np.ndarray) and e_ops.ndim == 2 or isinstance(e_ops, (str, bytes)) \
+            or not isinstance(e_ops, (Sequence, np.ndarray)):
+        raise TypeError("e_ops must be a sequence of matrices (observables); wrap a single one in a list")
     psi0 = _ket(psi0, d)
     t = _check_times(times)
     if not is_uniform(t):
@@ -672,6 +766,7 @@ def quantum_jumps(H, c_ops, psi0, times, n_traj: int, seed: int, e_ops: Sequence
             hit = hit[still]
         psi = new
         record(k, psi)
+    validate.finite_result(rho_mean, "quantum_jumps: the trajectories overflow (H, c_ops or the step of times too large)")
     return JumpResult(times=t, rho_mean=rho_mean, expect=expect, records=records)
 
 
@@ -691,7 +786,7 @@ class OpenSystem:
 
     def liouvillian(self, sparse: bool = False):
         """L = -i[H, .] + sum_k D[c_k] (chapter 3, eq. ch3-vec)."""
-        return liouvillian(self.H, self.c_ops, sparse=sparse)
+        return liouvillian(self.H, self.c_ops, sparse=validate.flag(sparse, "sparse"))
 
     def unitary_limit(self) -> "OpenSystem":
         """The same Hamiltonian without jump operators: rho(t) = U rho U^dag."""
@@ -738,8 +833,8 @@ def driven_damped_qubit(rabi: float, gamma: float, detuning: float = 0.0, gamma_
 
 
 def destroy(n_levels: int) -> np.ndarray:
-    """Annihilation operator a|n> = sqrt(n)|n-1> on the Fock space truncated to n_levels."""
-    n_levels = validate.integer(n_levels, "n_levels", low=2)
+    """Annihilation operator a|n> = sqrt(n)|n-1> on the Fock space truncated to n_levels (at most 4096, dense)."""
+    n_levels = validate.integer(n_levels, "n_levels", low=2, high=4096)
     return np.diag(np.sqrt(np.arange(1, n_levels)), 1).astype(complex)
 
 

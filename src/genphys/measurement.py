@@ -23,9 +23,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
 from genphys import validate
+
+#: Largest number of entries of a dense result (Gram matrix, random features): 2^25 doubles, 256 MiB.
+MAX_ENTRIES = 2**25
 
 __all__ = ["gaussian_update", "KalmanResult", "kalman_filter", "steady_state_gain", "pointer_wavefunction",
            "pointer_kraus", "weak_value", "postselected_pointer_mean", "gaussian_kernel", "random_fourier_features"]
@@ -36,26 +38,37 @@ def gaussian_update(mean, precision, W, v, sigma2) -> tuple[np.ndarray, np.ndarr
 
     Information form: precisions add, Lambda' = Lambda + W^H R^-1 W, and the information vectors
     add, Lambda' m' = Lambda m + W^H R^-1 v.  ``sigma2`` is a positive number (R = sigma2 I) or a matrix R.
+    ``precision`` is Hermitian positive semidefinite (zero in a direction the prior leaves free), R is
+    Hermitian positive definite, and the posterior precision must be definite (the observation
+    pins every direction the prior leaves free); anything else is a ValueError naming it.
     """
-    mean = validate.finite_array(mean, "mean", dtype=complex, ndim=1)
+    mean = validate.finite_array(mean, "mean", dtype=complex, ndim=1, empty=False)
     n = mean.size
-    precision = validate.square_matrix(precision, "precision", dim=n)
+    precision = validate.positive_semidefinite(precision, "precision", dim=n)
     W = validate.finite_array(W, "W", dtype=complex, ndim=2, shape=(None, n))
     v = validate.finite_array(v, "v", dtype=complex, shape=(W.shape[0],))
     R = _noise(sigma2, W.shape[0])
-    Rinv_W = np.linalg.solve(R, W)
-    new_precision = precision + W.conj().T @ Rinv_W
-    info = precision @ mean + W.conj().T @ np.linalg.solve(R, v)
-    return np.linalg.solve(new_precision, info), new_precision
+    with np.errstate(over="ignore", invalid="ignore"):
+        Rinv_W = np.linalg.solve(R, W)
+        new_precision = precision + W.conj().T @ Rinv_W
+        new_precision = 0.5 * (new_precision + new_precision.conj().T)
+        info = precision @ mean + W.conj().T @ np.linalg.solve(R, v)
+        validate.finite_result(new_precision, "gaussian_update: the posterior precision W^H sigma2^-1 W overflows "
+                                              "(W, sigma2 or precision too large)")
+        try:
+            validate.positive_semidefinite(new_precision, "the posterior precision", definite=True)
+        except ValueError as err:
+            raise ValueError(f"{err}: precision + W^H sigma2^-1 W is singular, the observation W does not pin "
+                             "the directions the prior precision leaves free") from None
+        new_mean = np.linalg.solve(new_precision, info)
+    validate.finite_result(new_mean, "gaussian_update: the posterior mean overflows (mean, v, W or sigma2 too large)")
+    return new_mean, new_precision
 
 
 def _noise(sigma2, p: int) -> np.ndarray:
-    if np.ndim(sigma2) == 0:
+    if np.ndim(sigma2) == 0 and not isinstance(sigma2, (list, tuple)):
         return validate.real(sigma2, "sigma2", low=0, low_open=True) * np.eye(p)
-    R = validate.square_matrix(sigma2, "sigma2", dim=p)
-    if np.linalg.eigvalsh(0.5 * (R + R.conj().T))[0] <= 0:
-        raise ValueError("sigma2 must be positive definite")
-    return R
+    return validate.positive_semidefinite(sigma2, "sigma2", dim=p, definite=True)
 
 
 @dataclass(frozen=True)
@@ -87,33 +100,48 @@ def kalman_filter(y, F, Q, R, *, H=None, u=None, m0=None, P0=None) -> KalmanResu
     default 0; ``P0``: (n, n), default Q.  Complex inputs use circular complex Gaussians.
     Each step: predict m = F m + u, P = F P F^H + Q; update with gain K = P H^H S^-1,
     S = H P H^H + R (the covariance update in Joseph form, which keeps P Hermitian and positive).
+    ``Q`` and ``P0`` must be Hermitian positive semidefinite and ``R`` Hermitian positive definite
+    (covariances; anything else is a ValueError naming it).  A filter whose state overflows (an
+    unstable F over many steps, or inputs near the float limit) stops with a ValueError naming
+    the step.
     """
     complex_ = any(np.iscomplexobj(np.asarray(a)) for a in (y, F, H, u, m0) if a is not None)
     y = validate.finite_array(y, "y", dtype=complex, ndim=2, empty=False)
     T, p = y.shape
     F = validate.square_matrix(F, "F")
     n = F.shape[0]
-    Q = validate.square_matrix(Q, "Q", dim=n)
-    R = validate.square_matrix(R, "R", dim=p)
+    if n == 0 or p == 0:
+        raise ValueError(f"F and y need at least one state and one observed component, got n = {n}, p = {p}")
+    Q = validate.positive_semidefinite(Q, "Q", dim=n)
+    R = validate.positive_semidefinite(R, "R", dim=p, definite=True)
     H = np.eye(n) if H is None else validate.finite_array(H, "H", dtype=complex, shape=(p, n))
     if H.shape != (p, n):
         raise ValueError(f"H must be ({p}, {n}); with H omitted y needs n = {n} columns, got {p}")
     u = np.zeros((T, n)) if u is None else validate.finite_array(u, "u", dtype=complex, shape=(T, n))
     m = np.zeros(n) if m0 is None else validate.finite_array(m0, "m0", dtype=complex, shape=(n,))
-    P = Q.copy() if P0 is None else validate.square_matrix(P0, "P0", dim=n)
+    P = Q.copy() if P0 is None else validate.positive_semidefinite(P0, "P0", dim=n)
+    complex_ = complex_ or bool(np.any(Q.imag) or np.any(R.imag) or np.any(P.imag))   # complex covariances: a complex state
     out = {k: [] for k in ("means", "covariances", "predicted_means", "predicted_covariances", "gains")}
     loglik, I = 0.0, np.eye(n)
     for t in range(T):
-        m = F @ m + u[t]
-        P = F @ P @ F.conj().T + Q
-        out["predicted_means"].append(m)
-        out["predicted_covariances"].append(P)
-        S = H @ P @ H.conj().T + R
-        e = y[t] - H @ m
-        loglik += _gaussian_logpdf(e, S, complex_)
-        K = np.linalg.solve(S.T, (P @ H.conj().T).T).T
-        m = m + K @ e
-        P = (I - K @ H) @ P @ (I - K @ H).conj().T + K @ R @ K.conj().T
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            m = F @ m + u[t]
+            P = F @ P @ F.conj().T + Q
+            finite = np.all(np.isfinite(m)) and np.all(np.isfinite(P))
+            if finite:
+                out["predicted_means"].append(m)
+                out["predicted_covariances"].append(P)
+                S = H @ P @ H.conj().T + R
+                e = y[t] - H @ m
+                loglik += _gaussian_logpdf(e, S, complex_) if np.all(np.isfinite(S)) else math.nan
+                K = np.linalg.solve(S.T, (P @ H.conj().T).T).T
+                m = m + K @ e
+                P = (I - K @ H) @ P @ (I - K @ H).conj().T + K @ R @ K.conj().T
+                finite = np.all(np.isfinite(m)) and np.all(np.isfinite(P)) and math.isfinite(loglik)
+        if not finite:
+            raise ValueError(f"kalman_filter diverged at step {t + 1} of {T}: the state (mean, covariance or "
+                             "log-likelihood) overflows double precision - F amplifies too much over these steps, "
+                             "or F, Q, u, y or P0 are too large")
         out["means"].append(m)
         out["covariances"].append(P)
         out["gains"].append(K)
@@ -127,16 +155,22 @@ def steady_state_gain(r: float, q: float, sigma2: float) -> float:
     """The stationary gain g = P / (P + sigma2) of the scalar filter x_t = e^r x_{t-1} + w, y_t = x_t + v.
 
     P (the predicted variance) solves the discrete algebraic Riccati equation
-    P = e^{2r} P sigma2 / (P + sigma2) + q (scipy's ``solve_discrete_are``); it exists for every r
-    when q > 0 (the pair is observable), growth modes (r > 0) included.
+    P = e^{2r} P sigma2 / (P + sigma2) + q; it exists for every r when q > 0 (the pair is observable),
+    growth modes (r > 0) included.  In units of sigma2 (x = P / sigma2, rho = q / sigma2, A = e^{2r}) it
+    is the positive root of x^2 + (1 - A - rho) x - rho = 0, taken in the form without cancellation;
+    the tests check it against scipy's ``solve_discrete_are``.  Where 1 - g < 1e-300 (e^{2r} or q / sigma2
+    beyond the float range) the gain is 1.0, its value in double precision.
     """
     r = validate.real(r, "r")
     q = validate.real(q, "q", low=0, low_open=True)
     sigma2 = validate.real(sigma2, "sigma2", low=0, low_open=True)
-    a = np.exp(r)
-    P = float(scipy.linalg.solve_discrete_are(np.array([[a]]), np.array([[1.0]]), np.array([[q]]),
-                                              np.array([[sigma2]]))[0, 0])
-    return P / (P + sigma2)
+    rho = q / sigma2                                          # inf or 0 beyond the float range
+    if 2 * r > 700 or rho == math.inf:
+        return 1.0
+    b = math.exp(2 * r) + rho - 1.0
+    disc = math.hypot(b, 2.0 * math.sqrt(rho))
+    x = 0.5 * (b + disc) if b >= 0 else 2.0 * rho / (disc - b)
+    return 1.0 / (1.0 + 1.0 / x) if x > 0 else 0.0
 
 
 def noise_ratio(r: float, g: float) -> float:
@@ -150,25 +184,33 @@ def noise_ratio(r: float, g: float) -> float:
     """
     r = validate.real(r, "r")
     g = validate.real(g, "g", low=0, high=1, low_open=True, high_open=True)
-    if (1 - g) * math.exp(2 * r) >= 1:
+    log_closed = math.log1p(-g) + 2 * r                       # ln((1 - g) e^{2r}), without overflow
+    ratio = -g * math.expm1(log_closed) / (1 - g) if log_closed < 0 else 0.0   # = g/(1-g) - e^{2r} g
+    if not ratio > 0:
         raise ValueError(f"no noise model has the stationary gain g = {g:.6g} at rate r = {r:.6g}: "
-                         f"(1 - g) e^(2r) = {(1 - g) * math.exp(2 * r):.6g} is not below 1")
-    return g / (1 - g) - math.exp(2 * r) * g
+                         f"(1 - g) e^(2r) = e^{log_closed:.6g} is not below 1")
+    return ratio
 
 
 # ----------------------------------------------------------------------------- Gaussian pointers
 
 def _hermitian(A, name: str = "A") -> np.ndarray:
-    A = validate.square_matrix(A, name)
-    validate.within_tolerance(float(np.abs(A - A.conj().T).max()), 1e-10, f"{name} must be Hermitian")
+    A = validate.hermitian(A, name)
+    if A.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty (an observable on at least one state)")
     return A
 
 
 def pointer_wavefunction(q, sigma: float) -> np.ndarray:
-    """phi(q) = (2 pi sigma^2)^{-1/4} exp(-q^2 / (4 sigma^2)): |phi|^2 is N(0, sigma^2)."""
+    """phi(q) = (2 pi sigma^2)^{-1/4} exp(-q^2 / (4 sigma^2)): |phi|^2 is N(0, sigma^2).
+
+    Evaluated as exp(-ln(2 pi)/4 - ln(sigma)/2 - (q / sigma)^2 / 4), finite for every finite q and sigma > 0.
+    """
     q = validate.finite_array(q, "q")
     sigma = validate.real(sigma, "sigma", low=0, low_open=True)
-    return (2 * np.pi * sigma**2) ** -0.25 * np.exp(-(q**2) / (4 * sigma**2))
+    with np.errstate(over="ignore"):
+        z2 = (q / sigma) ** 2                                   # inf where the wavefunction is 0 in doubles
+    return np.exp(-0.25 * math.log(2 * math.pi) - 0.5 * math.log(sigma) - 0.25 * z2)
 
 
 def pointer_kraus(A, sigma: float, q: float) -> np.ndarray:
@@ -197,7 +239,9 @@ def weak_value(A, pre, post) -> complex:
     overlap = post.conj() @ pre
     if abs(overlap) < 1e-14:
         raise ValueError("pre and post are orthogonal: the weak value is undefined")
-    return complex(post.conj() @ A @ pre / overlap)
+    with np.errstate(over="ignore", invalid="ignore"):
+        value = complex(post.conj() @ A @ pre / overlap)
+    return validate.finite_result(value, "weak_value: <post|A|pre> / <post|pre> overflows (A too large)")
 
 
 def postselected_pointer_mean(A, pre, post, sigma: float) -> float:
@@ -206,17 +250,23 @@ def postselected_pointer_mean(A, pre, post, sigma: float) -> float:
     With c_a = <post|a><a|pre>: sum_{ab} c_a c_b^* (a + b)/2 e^{-(a-b)^2 / 8 sigma^2} divided by
     sum_{ab} c_a c_b^* e^{-(a-b)^2 / 8 sigma^2} (the pointer overlaps are Gaussian integrals).  It
     tends to Re A_w as sigma grows and to the post-selected eigenvalue average as sigma shrinks.
+    The exponent is formed as ((a - b) / sigma)^2 / 8, so any sigma > 0 works, 1e-300 included; eigenvalues
+    that ``eigh`` cannot tell apart (closer than 16 n eps max|a|, its round-off) count as one eigenvalue.
     """
     A = _hermitian(A)
     pre, post = _state(pre, "pre", A.shape[0]), _state(post, "post", A.shape[0])
     sigma = validate.real(sigma, "sigma", low=0, low_open=True)
     a, V = np.linalg.eigh(A)
     c = (post.conj() @ V) * (V.conj().T @ pre)
-    overlap = np.exp(-((a[:, None] - a[None, :]) ** 2) / (8 * sigma**2)) * np.outer(c, c.conj())
-    norm = overlap.sum().real
-    if norm <= 1e-300:
-        raise ValueError("the post-selection has probability zero")
-    return float((overlap * 0.5 * (a[:, None] + a[None, :])).sum().real / norm)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = a[:, None] - a[None, :]
+        gap[np.abs(gap) <= 16 * a.size * np.finfo(float).eps * np.abs(a).max()] = 0.0
+        overlap = np.exp(-((gap / sigma) ** 2) / 8) * np.outer(c, c.conj())
+        norm = overlap.sum().real
+        if not norm > 1e-300:
+            raise ValueError("pre and post: the post-selection has probability zero")
+        mean = float((overlap * (0.5 * a[:, None] + 0.5 * a[None, :])).sum().real / norm)
+    return validate.finite_result(mean, "postselected_pointer_mean overflows (A too large)")
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -224,10 +274,17 @@ def postselected_pointer_mean(A, pre, post, sigma: float) -> float:
 def gaussian_kernel(X, Y, s: float) -> np.ndarray:
     """Gram matrix k(x_i, y_j) = exp(-|x_i - y_j|^2 / (2 s^2)); rows of X and Y are points."""
     X = validate.finite_array(X, "X", ndim=2)
+    if X.shape[1] == 0:
+        raise ValueError("X must have at least one coordinate (column)")
     Y = validate.finite_array(Y, "Y", ndim=2, shape=(None, X.shape[1]))
     s = validate.real(s, "s", low=0, low_open=True)
-    d2 = np.maximum((X**2).sum(1)[:, None] + (Y**2).sum(1)[None, :] - 2 * X @ Y.T, 0.0)
-    return np.exp(-d2 / (2 * s**2))
+    if X.shape[0] * Y.shape[0] > MAX_ENTRIES:
+        raise ValueError(f"X and Y: a {X.shape[0]} x {Y.shape[0]} Gram matrix exceeds MAX_ENTRIES = {MAX_ENTRIES}")
+    from scipy.spatial.distance import cdist
+
+    with np.errstate(over="ignore"):                           # distances, not |x|^2 + |y|^2 - 2 x.y: no cancellation
+        z = cdist(X, Y) / s if X.size and Y.size else np.zeros((X.shape[0], Y.shape[0]))
+        return np.exp(-0.5 * z**2)
 
 
 def random_fourier_features(X, n_features: int, s: float, seed: int) -> np.ndarray:
@@ -236,10 +293,15 @@ def random_fourier_features(X, n_features: int, s: float, seed: int) -> np.ndarr
     By Bochner's theorem the Gaussian kernel is the Fourier transform of the Gaussian measure of
     omega, so E[z(x) . z(y)] = exp(-|x - y|^2 / (2 s^2)); the error falls as 1 / sqrt(M).
     """
-    X = validate.finite_array(X, "X", ndim=2)
+    X = validate.finite_array(X, "X", ndim=2, empty=False)
     M = validate.integer(n_features, "n_features", low=1)
+    if max(X.shape[0], X.shape[1]) * M > MAX_ENTRIES:
+        raise ValueError(f"n_features = {M} for X of shape {X.shape}: the features exceed MAX_ENTRIES = {MAX_ENTRIES}")
     s = validate.real(s, "s", low=0, low_open=True)
     rng = np.random.default_rng(validate.seed(seed))
-    omega = rng.normal(size=(X.shape[1], M)) / s
+    with np.errstate(over="ignore", invalid="ignore"):
+        omega = rng.normal(size=(X.shape[1], M)) / s
+        phase = X @ omega
+    validate.finite_result(phase, f"random_fourier_features: the phases omega . x overflow (s = {s:g} too small for X)")
     b = rng.uniform(0, 2 * np.pi, size=M)
-    return np.sqrt(2.0 / M) * np.cos(X @ omega + b)
+    return np.sqrt(2.0 / M) * np.cos(phase + b)

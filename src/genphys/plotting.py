@@ -3,13 +3,17 @@ live controls that redraw a chapter's figure.
 
 Only fonts bundled with matplotlib (DejaVu) and mathtext are used: nothing is
 fetched, no LaTeX installation is needed.
+
+The module imports without matplotlib (the colours and sizes are plain data); the functions that
+draw or make widgets import matplotlib or ipywidgets when called (``pip install "genphys[book]"``).
 """
 
 from __future__ import annotations
 
 import inspect
 
-import matplotlib as mpl
+__all__ = ["PALETTE", "STYLE", "COLUMN_PX", "MIN_TEXT_PT", "shown_scale", "smallest_text_pt", "check_legible",
+           "use_style", "color", "controls"]
 
 #: Colours with a fixed meaning in every chapter (colour-blind-safe, Okabe & Ito 2008).
 PALETTE = {
@@ -29,6 +33,7 @@ PALETTE = {
     "sampled": "#E69F00",
 }
 
+#: The book's matplotlib style (``rcParams`` keys and values), applied by :func:`use_style`.
 STYLE = {
     "figure.figsize": (6.4, 4.0),
     "figure.dpi": 110,
@@ -43,8 +48,9 @@ STYLE = {
     "axes.spines.right": False,
     "axes.grid": True,
     "grid.alpha": 0.25,
-    "axes.prop_cycle": mpl.cycler(color=["#0072B2", "#D55E00", "#009E73", "#CC79A7",
-                                         "#E69F00", "#56B4E9", "#F0E442", "#000000"]),
+    # matplotlib's rcParams read a cycler written as text: STYLE needs no matplotlib to be defined.
+    "axes.prop_cycle": "cycler(color=['#0072B2', '#D55E00', '#009E73', '#CC79A7', "
+                       "'#E69F00', '#56B4E9', '#F0E442', '#000000'])",
     "legend.frameon": False,
     "lines.linewidth": 1.8,
     "image.cmap": "viridis",
@@ -91,6 +97,8 @@ def check_legible(fig, min_pt: float = MIN_TEXT_PT) -> float:
 
 def use_style() -> None:
     """Apply the book's style to matplotlib's global ``rcParams``."""
+    import matplotlib as mpl
+
     mpl.rcParams.update(STYLE)
 
 

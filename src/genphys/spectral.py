@@ -18,7 +18,9 @@ import numpy as np
 
 from genphys import validate
 
+#: The names of the three kinds of mode.
 DECAY, GROWTH, NEUTRAL = "decay", "growth", "neutral"
+#: The three kinds, in the book's order.
 KINDS = (DECAY, GROWTH, NEUTRAL)
 
 __all__ = ["DECAY", "GROWTH", "NEUTRAL", "KINDS", "classify_modes", "count_modes", "log_moduli",

@@ -46,7 +46,13 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from genphys import validate
-from genphys.histories import EOT, GAISystem, NGramModel
+from genphys.histories import EOT, GAISystem, NGramModel, check_tokens
+
+__all__ = ["VERSION", "SEPARATOR", "ALPHABET", "generate", "stream_with_log_prob", "stream", "sample",
+           "sample_with_log_prob", "sample_with_mentions", "repeat_mentions", "derivation_log_probs", "log_prob",
+           "next_char_distribution", "prefix_log_prob", "enumerate_stories", "n_bytes", "entropy_bits_per_byte",
+           "to_bytes", "BYTE_VOCAB", "byte_ngram", "ngram_ladder", "StorySourceModel", "write_corpus", "UNITS",
+           "read_stories", "main"]
 
 #: Version of the grammar: artifacts computed from the source record it, so a change is never silent.
 VERSION = 2
@@ -55,6 +61,8 @@ VERSION = 2
 SEPARATOR = EOT
 
 LN2 = math.log(2.0)
+#: Most stories one call samples (``n``): a bound that keeps a mistyped count from running for days.
+MAX_STORIES = 10**7
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -673,34 +681,54 @@ def generate(rng: random.Random, keep: dict | None = None, program=None) -> tupl
     ``keep`` restricts the grammar (see :class:`_Chooser`); ``program`` replaces
     the story program by another chooser program (tests use toy grammars).
     """
+    validate.instance(rng, "rng", random.Random, "a random.Random")
+    keep, program = _grammar(keep, program)
     ch = _Sampler(rng, keep)
     (program or _story)(ch)
     return "".join(ch.parts), ch.logp
 
 
+def _grammar(keep, program):
+    """``keep`` (a dict or None) and ``program`` (a callable or None), checked."""
+    if keep is not None:
+        validate.instance(keep, "keep", dict, "a dict of pick name -> options kept, or None")
+    if program is not None and not callable(program):
+        raise TypeError(f"program must be a callable chooser program or None, got {type(program).__name__}")
+    return keep, program
+
+
+def _count(n, name: str = "n", low: int = 0) -> int:
+    return validate.integer(n, name, low=low, high=MAX_STORIES)
+
+
 def stream_with_log_prob(seed: int, keep: dict | None = None) -> Iterator[tuple[str, float]]:
-    """Unlimited (story, derivation log-probability) pairs, deterministic per ``seed``."""
+    """Unlimited (story, derivation log-probability) pairs, deterministic per ``seed`` (checked at the call)."""
     rng = random.Random(validate.seed(seed))
-    while True:
-        yield generate(rng, keep)
+    keep, _ = _grammar(keep, None)
+
+    def pairs():
+        while True:
+            yield generate(rng, keep)
+    return pairs()
 
 
 def stream(seed: int) -> Iterator[str]:
-    """Unlimited stories, deterministic per ``seed``."""
-    for text, _ in stream_with_log_prob(seed):
-        yield text
+    """Unlimited stories, deterministic per ``seed`` (checked at the call)."""
+    return (text for text, _ in stream_with_log_prob(seed))
 
 
 def sample(n: int, seed: int) -> list[str]:
-    """The first ``n`` stories of :func:`stream` (``seed``)."""
+    """The first ``n`` stories of :func:`stream` (``seed``); ``n`` at most ``MAX_STORIES``."""
+    n = _count(n)
     it = stream(seed)
-    return [next(it) for _ in range(validate.integer(n, "n", low=0))]
+    return [next(it) for _ in range(n)]
 
 
 def sample_with_log_prob(n: int, seed: int, keep: dict | None = None) -> list[tuple[str, float]]:
     """The first ``n`` (story, derivation log-probability) pairs of :func:`stream_with_log_prob`."""
+    n = _count(n)
     it = stream_with_log_prob(seed, keep)
-    return [next(it) for _ in range(validate.integer(n, "n", low=0))]
+    return [next(it) for _ in range(n)]
 
 
 class _Mentions(_Sampler):
@@ -724,7 +752,7 @@ def sample_with_mentions(n: int, seed: int) -> list[tuple[str, list[tuple[int, i
     """
     rng = random.Random(validate.seed(seed, "seed"))
     out = []
-    for _ in range(validate.integer(n, "n", low=0)):
+    for _ in range(_count(n)):
         ch = _Mentions(rng)
         _story(ch)
         story = "".join(ch.parts)
@@ -735,6 +763,9 @@ def sample_with_mentions(n: int, seed: int) -> list[tuple[str, list[tuple[int, i
 def repeat_mentions(story: str, entities: Sequence[str]) -> list[tuple[int, int]]:
     """Sorted ``(start, end)`` character spans of every whole-word occurrence of an entity but its first."""
     spans = set()
+    validate.text(story, "story")
+    if isinstance(entities, (str, bytes)) or not isinstance(entities, (Sequence, set, frozenset)):
+        raise TypeError(f"entities must be a sequence of words (str), got {type(entities).__name__}")
     for word in set(validate.text(e, "entities[]") for e in entities):
         hits = [m.span() for m in re.finditer(r"\b" + re.escape(word) + r"\b", validate.text(story, "story"))]
         spans.update(hits[1:])
@@ -743,7 +774,8 @@ def repeat_mentions(story: str, entities: Sequence[str]) -> list[tuple[int, int]
 
 def _explore(text: str, prefix: bool, keep: dict | None, program=None):
     """Depth-first search over all derivations consistent with ``text`` (module docstring)."""
-    validate.text(text, "story")
+    validate.text(text, "prefix" if prefix else "story")
+    keep, program = _grammar(keep, program)
     stack: list[list[int]] = [[]]
     complete: list[float] = []
     records: list[tuple[str | None, float]] = []
@@ -814,6 +846,7 @@ def enumerate_stories(keep: dict, max_derivations: int = 200_000,
     """
     validate.instance(keep, "keep", dict, "a dict of pick name -> number of options kept")
     max_derivations = validate.integer(max_derivations, "max_derivations", low=1)
+    _grammar(keep, program)
     stack: list[list[int]] = [[]]
     texts: dict[str, list[float]] = {}
     count = 0
@@ -841,11 +874,13 @@ def entropy_bits_per_byte(n: int, seed: int, stories: Sequence[str] | None = Non
     Var(H) ~ Var(a_i - H b_i) / (n mean(b)^2) with a_i = -log2 P(s_i), b_i = bytes(s_i).
     Separators are excluded; each story's probability includes its ending.
     """
-    n = validate.integer(n, "n", low=2)
+    n = _count(n, low=2)
     if stories is None:
         stories = sample(n, seed)
-    elif isinstance(stories, str) or len(stories) != n:
+    elif isinstance(stories, str) or not isinstance(stories, Sequence) or len(stories) != n:
         raise ValueError(f"stories must be a list of n = {n} stories")
+    elif not all(isinstance(s, str) for s in stories):
+        raise TypeError("stories must hold the stories as str")
     a = [-log_prob(s) / LN2 for s in stories]
     b = [n_bytes(s) for s in stories]
     rate = math.fsum(a) / sum(b)
@@ -868,8 +903,8 @@ BYTE_VOCAB = (EOT,) + tuple(f"\\x{i:02x}" for i in range(1, 256))
 
 def byte_ngram(order: int, train: Sequence[str], discount: float = 0.75) -> NGramModel:
     """A byte-level :class:`~genphys.histories.NGramModel` of ``order`` counted on the stories ``train``."""
-    if isinstance(train, str):
-        raise TypeError("train must be a list of stories, not one str")
+    if isinstance(train, (str, bytes)) or not isinstance(train, Sequence) or not all(isinstance(s, str) for s in train):
+        raise TypeError("train must be a list of stories (str), not one str")
     return NGramModel(BYTE_VOCAB, 0, order, discount).fit([to_bytes(s) for s in train])
 
 
@@ -883,8 +918,14 @@ def ngram_ladder(orders: Sequence[int] = (1, 2, 3, 4, 5), n_train: int = 2000, n
     divided by the stories' bytes (the same unit as :func:`entropy_bits_per_byte`,
     whose value on the same test stories is returned as ``exact``).
     """
-    validate.integer(n_train, "n_train", low=1)
-    validate.integer(n_test, "n_test", low=2)
+    _count(n_train, "n_train", low=1)
+    _count(n_test, "n_test", low=2)
+    validate.seed(train_seed, "train_seed")
+    validate.seed(test_seed, "test_seed")
+    if isinstance(orders, (str, bytes)) or not isinstance(orders, Sequence) or not orders:
+        raise TypeError("orders must be a non-empty sequence of n-gram orders (ints >= 1)")
+    for k, order in enumerate(orders):
+        validate.integer(order, f"orders[{k}]", low=1)
     train = sample(n_train, train_seed)
     test_text = sample(n_test, test_seed)
     test = [to_bytes(s) for s in test_text]
@@ -914,10 +955,11 @@ class StorySourceModel(GAISystem):
 
     def text(self, tokens: Sequence[int]) -> str:
         """Token indices (no eot) to the text they spell."""
-        return "".join(self.vocab[t] for t in tokens if t != self.eot)
+        return "".join(self.vocab[t] for t in check_tokens(tokens, self.V, "tokens") if t != self.eot)
 
     def tokens(self, text: str) -> tuple[int, ...]:
         """A text to token indices (ValueError for a character the source never writes)."""
+        validate.text(text, "text")
         try:
             return tuple(self._index[c] for c in text)
         except KeyError as err:
@@ -925,7 +967,7 @@ class StorySourceModel(GAISystem):
 
     def conditional(self, history, prompt=()):
         """p(c | text so far) from the source's exact prefix probabilities."""
-        seq = tuple(prompt) + tuple(history)
+        seq = check_tokens(prompt, self.V, "prompt") + check_tokens(history, self.V, "history")
         if self.eot in seq:
             raise ValueError("the story source has no continuation after end-of-text")
         dist = next_char_distribution(self.text(seq))
@@ -944,9 +986,10 @@ def write_corpus(path, n: int, seed: int) -> dict:
     from genphys import files
 
     path = Path(validate.instance(path, "path", (str, Path), "a file path"))
+    n, seed = _count(n), validate.seed(seed)
     count, size = 0, 0
     with files.atomic_open(path, "w") as f:
-        for story in sample(validate.integer(n, "n", low=0), seed):
+        for story in sample(n, seed):
             f.write(story + "\n" + SEPARATOR + "\n")
             count, size = count + 1, size + n_bytes(story)
     return {"path": str(path), "stories": count, "bytes": size}
@@ -968,6 +1011,10 @@ def read_stories(path, unit: str = "story") -> Iterator[str]:
     path = Path(validate.instance(path, "path", (str, Path), "a file path"))
     if not path.is_file():
         raise FileNotFoundError(f"text file {str(path)!r} not found")
+    return _read_stories(path, unit)
+
+
+def _read_stories(path: Path, unit: str) -> Iterator[str]:
     lines: list[str] = []
     offset, separators = 0, 0
     with path.open("rb") as handle:

@@ -21,8 +21,15 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["integer", "real", "flag", "one_of", "instance", "finite_array", "square_matrix", "seed",
-           "text", "within_tolerance"]
+__all__ = ["integer", "real", "flag", "one_of", "instance", "finite_array", "square_matrix", "hermitian",
+           "positive_semidefinite", "number", "finite_result", "seed", "text", "within_tolerance"]
+
+#: Relative tolerance of :func:`hermitian` and of the semidefinite test of :func:`positive_semidefinite`
+#: (against the largest entry, resp. the largest eigenvalue): round-off of a product G G^H stays far below it.
+HERMITIAN_RTOL = 1e-10
+#: A positive *definite* matrix needs its smallest eigenvalue above this share of the largest: below it the
+#: matrix is singular within double precision (its inverse is round-off).
+DEFINITE_RTOL = 1e-14
 
 
 def _shown(value: object) -> str:
@@ -144,6 +151,57 @@ def square_matrix(value, name: str, *, dim: int | None = None, dtype=complex) ->
     if dim is not None and arr.shape[0] != dim:
         raise ValueError(f"{name} must be {dim}x{dim}, got {arr.shape[0]}x{arr.shape[1]}")
     return arr
+
+
+def number(value, name: str) -> complex:
+    """``value`` as a finite Python complex: any Python or NumPy number but ``bool``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Number):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__} {_shown(value)}")
+    value = complex(value)
+    if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def hermitian(value, name: str, *, dim: int | None = None) -> np.ndarray:
+    """``value`` as a finite complex matrix equal to its conjugate transpose within ``HERMITIAN_RTOL`` of
+    its largest entry; returned exactly Hermitian, (A + A^H) / 2."""
+    arr = square_matrix(value, name, dim=dim)
+    scale = float(np.abs(arr).max()) if arr.size else 0.0
+    gap = float(np.abs(arr - arr.conj().T).max()) if arr.size else 0.0
+    if gap > HERMITIAN_RTOL * scale:
+        raise ValueError(f"{name} must be Hermitian (symmetric if real): max |{name} - {name}^H| = {gap:.3g}, "
+                         f"{gap / scale:.3g} of its largest entry")
+    return 0.5 * (arr + arr.conj().T)
+
+
+def positive_semidefinite(value, name: str, *, dim: int | None = None, definite: bool = False) -> np.ndarray:
+    """``value`` as a Hermitian (:func:`hermitian`) positive semidefinite matrix - a covariance - or, with
+    ``definite``, positive definite (a covariance that can be inverted, or a precision).
+
+    Semidefinite: smallest eigenvalue >= -HERMITIAN_RTOL x the largest |eigenvalue| (round-off);
+    definite: smallest eigenvalue > DEFINITE_RTOL x the largest.
+    """
+    arr = hermitian(value, name, dim=dim)
+    if not arr.size:
+        return arr
+    eig = np.linalg.eigvalsh(arr)
+    top = float(np.abs(eig).max())
+    if definite and not eig[0] > DEFINITE_RTOL * top:
+        raise ValueError(f"{name} must be positive definite; its smallest eigenvalue is {eig[0]:.3g}"
+                         f"{' (of the largest ' + format(top, '.3g') + ')' if top else ''}")
+    if not definite and eig[0] < -HERMITIAN_RTOL * top:
+        raise ValueError(f"{name} must be positive semidefinite; it has the eigenvalue {eig[0]:.3g} < 0")
+    return arr
+
+
+def finite_result(value, what: str):
+    """``value`` if every entry is finite; else ValueError saying that ``what`` (naming the arguments
+    responsible) overflows double precision.  The last line of defence against returning NaN or inf."""
+    arr = np.asarray(value)
+    if arr.dtype == object or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what}: the result is not a finite double (overflow or an undefined value)")
+    return value
 
 
 def within_tolerance(error: float, tol: float, what: str) -> None:

@@ -23,6 +23,10 @@ from genphys.lm import tokenizer as lmtok
 from genphys.lm.data import VALID_SEED
 from genphys.lm.models import KINDS, ModelConfig, build_model
 
+__all__ = ["RUN_FILES", "CHECKPOINT_KEYS", "RunError", "TrainConfig", "differences", "has_run", "save_checkpoint",
+           "write_config", "write_logs", "read_checkpoint", "read_config", "read_tokenizer", "same_tokenizer",
+           "load_run"]
+
 CHECKPOINT = "checkpoint.pt"
 CONFIG_FILE = "config.json"
 METRICS_JSON = "metrics.json"
@@ -93,14 +97,25 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
+        """The configuration :meth:`to_dict` wrote: every field present (``model`` with every ModelConfig
+        field), none unknown.  A stored configuration that lacks a field is refused, naming it: filling
+        in defaults would train or load another run than the one stored."""
         validate.instance(d, "d", dict, "a dict")
         unknown = sorted(set(d) - {f.name for f in fields(cls)})
         if unknown:
             raise ValueError(f"unknown TrainConfig fields: {', '.join(map(str, unknown))}")
-        model = validate.instance(d.get("model", {}), "d['model']", dict, "a dict")
+        missing = [f.name for f in fields(cls) if f.name not in d]
+        if missing:
+            raise ValueError(f"TrainConfig fields missing: {', '.join(missing)} (a stored configuration holds every "
+                             "field; defaults are not filled in)")
+        model = validate.instance(d["model"], "d['model']", dict, "a dict")
         model_unknown = sorted(set(model) - {f.name for f in fields(ModelConfig)})
         if model_unknown:
             raise ValueError(f"unknown ModelConfig fields: {', '.join(map(str, model_unknown))}")
+        model_missing = [f.name for f in fields(ModelConfig) if f.name not in model]
+        if model_missing:
+            raise ValueError(f"ModelConfig fields missing: {', '.join('model.' + m for m in model_missing)} (a stored "
+                             "configuration holds every field; defaults are not filled in)")
         return cls(**{**d, "model": ModelConfig(**model)})
 
 
@@ -126,8 +141,9 @@ def save_checkpoint(out: Path, payload: dict) -> None:
     missing = [k for k in CHECKPOINT_KEYS if k not in payload]
     if missing:
         raise ValueError(f"checkpoint payload lacks {', '.join(missing)}")
-    with files.atomic_open(Path(out) / CHECKPOINT, "wb") as handle:
-        torch.save(payload, handle)
+    buffer = io.BytesIO()                     # serialised first: a full disk is then one OSError of one write
+    torch.save(payload, buffer)
+    files.atomic_write_bytes(Path(out) / CHECKPOINT, buffer.getvalue())
 
 
 def write_config(out: Path, cfg: TrainConfig, data_source: str) -> None:
@@ -171,6 +187,14 @@ def read_checkpoint(folder) -> dict:
         raise RunError(f"{path} is corrupt or not a checkpoint ({type(err).__name__}: {err})") from None
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in CHECKPOINT_KEYS):
         raise RunError(f"{path} is not a checkpoint of genphys.lm.train (keys missing)")
+    if not isinstance(ckpt["model"], dict):
+        raise RunError(f"{path} is not a checkpoint of genphys.lm.train (its model is not a state dict)")
+    for name, tensor in ckpt["model"].items():
+        if isinstance(tensor, torch.Tensor) and (tensor.is_floating_point() or tensor.is_complex()) \
+                and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise RunError(f"{path} holds non-finite weights: {bad} NaN or infinite entries in {name} "
+                           "(the run diverged or the file is damaged); it cannot be evaluated or resumed")
     try:
         ckpt["config"] = TrainConfig.from_dict(ckpt["config"])
     except (TypeError, ValueError) as err:

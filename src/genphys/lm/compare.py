@@ -64,6 +64,12 @@ from genphys import files, validate
 from genphys.lm.checkpoint import RunError
 from genphys.lm.models import KINDS
 
+__all__ = ["HEADLINE", "RATE_CHECKS", "PRIORITY", "PROTOCOL", "NOT_IN_TABLE", "BOUND_NOTE", "artifact_name",
+           "settings", "experiment", "run_key", "reachable_rates", "run_spec", "train_config", "machine_platform",
+           "tokenizer_sha256", "run_config", "checksum", "seal", "sweep", "rate", "pending", "held_out",
+           "text_file_stats", "run_one", "stored_runs", "bind_unrecorded", "tokenizer_text", "run", "collect",
+           "scaling", "verdict", "main"]
+
 RATES = (1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2)
 EXTEND = 2                                                # rates the sweep may add beyond either end
 # The comparison chapter 7 shows (committed): seven families, three seeds, the rate chosen at 1x for every budget.
@@ -865,6 +871,9 @@ def _parser() -> argparse.ArgumentParser:
                              "budget) into ch08-experiment-<data>, instead of chapter 7's comparison")
     parser.add_argument("--workers", type=cli.integer(1), default=2)
     parser.add_argument("--max-runs", type=cli.integer(1), default=None, help="stop after this many new runs")
+    parser.add_argument("--root", default=None,
+                        help="the folder of committed results the artifact goes in (default: $GENPHYS_ARTIFACTS, "
+                             "else book/_artifacts of the book repository around the working folder)")
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--collect-only", action="store_true", help="only rewrite the artifact from the stored runs")
     what.add_argument("--bind-unrecorded", action="store_true",
@@ -911,7 +920,9 @@ def main(argv=None) -> None:
     args, folder = _parser().parse_args(argv), None
     try:
         cfg = (experiment if args.experiment else settings)(args.scale, args.data)
-        folder = artifacts.find_root() / artifact_name(args.data, experiment=args.experiment)
+        root, how = artifacts.locate(args.root)
+        print(f"compare: committed results in {root} ({how})")
+        folder = root / artifact_name(args.data, experiment=args.experiment)
         with files.folder_lock(folder / "runs", "a comparison"):
             _compare(args, cfg, folder)
     except KeyboardInterrupt:

@@ -29,9 +29,12 @@ import numpy as np
 
 from genphys import stories, validate
 
-VALID_SEED = 2**31 - 1            # story-source seed of the validation text; training seeds stay below it
-HOLDOUT_EVERY = 20                 # text files: story i is validation when i % 20 == 19
-SHUFFLE_BUFFER = 2048
+__all__ = ["VALID_SEED", "HOLDOUT_EVERY", "SHUFFLE_BUFFER", "SourceUnavailable", "Source", "check_file", "source",
+           "StreamEnded", "PackedStream", "utf8_bytes"]
+
+VALID_SEED = 2**31 - 1            #: story-source seed of the validation text; training seeds stay below it
+HOLDOUT_EVERY = 20                 #: text files: story i is validation when i % 20 == 19
+SHUFFLE_BUFFER = 2048              #: stories held by the streaming shuffle of a training text
 
 
 def _shuffled(stream: Iterator[str], seed: int, buffer: int = SHUFFLE_BUFFER) -> Iterator[str]:

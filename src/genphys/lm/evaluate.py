@@ -28,6 +28,8 @@ from genphys.lm.checkpoint import RunError, load_run
 from genphys.lm.data import utf8_bytes
 from genphys.stories import UNITS, read_stories
 
+__all__ = ["evaluate", "source_bits_per_byte"]
+
 
 @torch.no_grad()
 def evaluate(model, tokenizer, texts: list[str], *, batch_size: int = 16, device=None, window: int | None = None,

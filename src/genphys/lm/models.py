@@ -38,10 +38,18 @@ from torch import nn
 
 from genphys import validate
 
+__all__ = ["KINDS", "RECURRENT", "EPS", "ModelConfig", "RMSNorm", "GatedMLP", "scan_loop", "scan", "elu_feature",
+           "linear_attention_loop", "linear_attention", "Recurrent", "Mixer", "GAIN_LOGIT_0", "initial_memory",
+           "Measured", "Dissipative", "NoContext", "Selective", "Hamiltonian", "HamiltonianNorm",
+           "HamiltonianMeasured", "DecayOnly", "delta_rule_step", "delta_rule_loop", "delta_rule_chunked",
+           "MeasuredMemory", "MIXERS", "rotary", "CausalSelfAttention", "Block", "LM", "family_version",
+           "build_model", "count_params", "initial_multipliers", "matched_configs"]
+
+#: Every family, the transformer last.
 KINDS = ("dissipative", "selective", "hamiltonian", "hamiltonian_norm", "hamiltonian_measured", "decay_only",
          "no_context", "measured_memory", "transformer")
-RECURRENT = KINDS[:-1]
-EPS = 1e-6      # the one epsilon: RMSNorm's and the linear-attention normaliser's
+RECURRENT = KINDS[:-1]    #: the recurrent families (all but the transformer)
+EPS = 1e-6      #: the one epsilon: RMSNorm's and the linear-attention normaliser's
 
 
 @dataclass(frozen=True)
@@ -344,7 +352,7 @@ def _decay_times(n: int) -> torch.Tensor:
     return torch.exp(torch.linspace(0.0, math.log(100.0), n))
 
 
-GAIN_LOGIT_0 = -2.0     # the measured families' initial gain, g_0 = sigmoid(-2) = 0.119
+GAIN_LOGIT_0 = -2.0     #: the measured families' initial gain, g_0 = sigmoid(-2) = 0.119
 
 
 def initial_memory(n: int) -> torch.Tensor:
@@ -686,6 +694,7 @@ class MeasuredMemory(Recurrent):
         return self.readout(o.flatten(1)), state
 
 
+#: The layer (mixer) class of each recurrent family.
 MIXERS = {"dissipative": Dissipative, "selective": Selective, "hamiltonian": Hamiltonian,
           "hamiltonian_norm": HamiltonianNorm, "hamiltonian_measured": HamiltonianMeasured, "decay_only": DecayOnly,
           "no_context": NoContext,

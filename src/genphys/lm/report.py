@@ -29,9 +29,13 @@ import numpy as np
 
 from genphys import validate
 
-ALPHA = 0.05
-LEVEL = 0.95
-BOOTSTRAP = 10_000
+__all__ = ["ALPHA", "LEVEL", "BOOTSTRAP", "VERDICTS", "Claim", "paired_differences", "bootstrap_interval", "paired_p",
+           "holm", "verdicts", "interval_slopes"]
+
+ALPHA = 0.05          #: the family-wise error rate that Holm's correction keeps (:func:`verdicts`)
+LEVEL = 0.95          #: the level of the bootstrap intervals (:func:`bootstrap_interval`)
+BOOTSTRAP = 10_000    #: bootstrap resamples per interval
+#: The three verdicts a claim can get.
 VERDICTS = ("supported", "contradicted", "not resolved")
 
 

@@ -14,6 +14,8 @@ import torch
 from genphys import cli, validate
 from genphys.lm.checkpoint import RunError, load_run
 
+__all__ = ["generate", "main"]
+
 
 @torch.no_grad()
 def generate(model, tokenizer, prompt: str = "", *, n: int = 1, max_new_tokens: int = 200,
@@ -72,6 +74,7 @@ def _generate(model, tokenizer, prompt, n, max_new_tokens, temperature, top_k, s
 
 
 def main(argv=None) -> list[str]:
+    """``python -m genphys.lm.sample``: print samples of a trained run and return them (errors: one line)."""
     prog = "python -m genphys.lm.sample"
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--run", required=True, help="run folder written by genphys.lm.train")

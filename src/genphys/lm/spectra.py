@@ -29,9 +29,12 @@ import numpy as np
 
 from genphys import spectral, validate
 
-EPS = 1e-3      # rates per token with |rho| <= EPS count as neutral (a time scale of at least 1000 tokens)
-BINS = np.linspace(-6.0, 0.5, 66)           # histogram edges of ln|a_{t,k}| for the selective family
-QUANTILES = (0.05, 0.5, 0.95)
+__all__ = ["EPS", "BINS", "QUANTILES", "layer_spectra", "classify", "energy_budget", "closed_loop_rates", "summary",
+           "to_json", "from_json", "plot_closed_loop"]
+
+EPS = 1e-3      #: rates per token with |rho| <= EPS count as neutral (a time scale of at least 1000 tokens)
+BINS = np.linspace(-6.0, 0.5, 66)           #: histogram edges of ln|a_{t,k}| for the selective family
+QUANTILES = (0.05, 0.5, 0.95)                #: quantiles of |a_{t,k}| per mode for the selective family
 
 
 def layer_spectra(model, idx=None) -> list[dict]:

@@ -21,6 +21,9 @@ from genphys import config, fock, histories, validate
 from genphys.histories import GAISystem
 from genphys.lm.models import LM, ModelConfig, build_model
 
+__all__ = ["READINGS", "StochasticAttention", "environment_kraus", "attention_tv_gap", "train_tiny_transformer"]
+
+#: How :class:`StochasticAttention` reads attention: softly, or as a sampled environment index.
 READINGS = ("soft", "all_blocks", "block_per_step")
 
 

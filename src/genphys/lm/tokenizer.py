@@ -12,6 +12,9 @@ from typing import Iterable
 from genphys import validate
 from genphys.histories import EOT
 
+__all__ = ["FILE", "Tokenizer", "train"]
+
+#: The file a trained tokenizer is saved as.
 FILE = "tokenizer.json"
 
 

@@ -25,29 +25,47 @@ Add ``--precision fp32`` (or ``bf16`` / ``fp16``) to override the card's choice.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import dataclasses
-import math
-import random
 import signal
 import sys
-import threading
-import time
-from pathlib import Path
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+__all__ = ["BF16_CAPABILITY", "GPU_DEFAULT_KINDS", "LIVE_KINDS", "ESTIMATE_AFTER", "ASSUMED_MFU", "NonFiniteLoss",
+           "RunInterrupted", "Card", "preset", "kinds_to_train", "precision_for", "choose_precision",
+           "training_flops", "estimated_seconds", "lr_at", "make_tokenizer", "max_multiplier", "train", "main"]
 
-from genphys import cli, config, files, validate
-from genphys.lm import data as lmdata
-from genphys.lm import tokenizer as lmtok
+#: The command's name, as its one-line messages begin.
+PROG = "python -m genphys.lm.train"
+
+
+def _interrupted_while_starting(signum, frame):
+    """Ctrl-C while ``python -m genphys.lm.train`` loads its libraries: one line, no traceback, nothing written."""
+    print(f"{PROG}: interrupted while starting (loading the libraries); nothing was written", file=sys.stderr)
+    raise SystemExit(130)
+
+
+if __name__ == "__main__":                  # installed before torch loads; main() hands Ctrl-C back to Python
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import dataclasses  # noqa: E402
+import math  # noqa: E402
+import random  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from genphys import cli, config, files, validate  # noqa: E402
+from genphys.lm import data as lmdata  # noqa: E402
+from genphys.lm import tokenizer as lmtok  # noqa: E402
 from genphys.lm.checkpoint import (CHECKPOINT, RUN_FILES, RunError, TrainConfig, differences, has_run,  # noqa: F401
                                    load_run, read_checkpoint, read_config, read_tokenizer, same_tokenizer,
                                    save_checkpoint, tokenizer_from_text, write_config, write_logs,
                                    write_tokenizer)
-from genphys.lm.models import KINDS, RECURRENT, ModelConfig, build_model, count_params, matched_configs
+from genphys.lm.models import KINDS, RECURRENT, ModelConfig, build_model, count_params, matched_configs  # noqa: E402
 
 TOKENIZER_SEED = 0          # every run of a comparison trains its tokenizer on the same stories
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -561,7 +579,12 @@ def _requested_config(out: Path, args) -> TrainConfig:
 
 
 def main(argv=None) -> dict:
-    prog = "python -m genphys.lm.train"
+    """The command line.  Every failure is one line on stderr: a bad argument or run folder (exit 1), a full disk
+    or another file error (exit 1, the run's files as they were), Ctrl-C before training starts (exit 130,
+    nothing half-written) and during training (a checkpoint, then how to resume; 128 + the signal)."""
+    if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)       # from here Ctrl-C is a KeyboardInterrupt
+    prog = PROG
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, choices=KINDS, help="default: dissipative")
     parser.add_argument("--data", default=None, help="'stories' (default), 'tinystories' or a TinyStories-format text file")
@@ -601,8 +624,19 @@ def main(argv=None) -> dict:
     except RunInterrupted as err:
         print(err, file=sys.stderr)
         raise SystemExit(128 + err.signum) from None
+    except KeyboardInterrupt:                    # before the training loop: tokenizer, data, folder set-up
+        if (out / CHECKPOINT).is_file():
+            then = f"its last checkpoint is intact; resume with: {resume_command(out)}"
+        elif has_run(out):
+            then = f"no checkpoint yet; start it again with: {resume_command(out)}"
+        else:
+            then = "nothing was written; run the same command again"
+        print(f"{prog}: interrupted (Ctrl-C) before training started in {out}: {then}", file=sys.stderr)
+        raise SystemExit(130) from None
     except (RunError, files.FolderLocked, NonFiniteLoss, lmdata.StreamEnded, ValueError, FileNotFoundError) as err:
         cli.fail(prog, err)
+    except OSError as err:                       # a full disk (files.DiskFull), permissions, ...: one line
+        cli.fail(prog, err if isinstance(err, files.DiskFull) else f"a file could not be read or written: {err}")
     print(files.strict_json({"final": res["final"], "wall_time_s": round(res["wall_time_s"], 2),
                              "data_source": res["data_source"]}))
     return res
