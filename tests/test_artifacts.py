@@ -246,3 +246,19 @@ def test_the_committed_artifacts_are_intact(monkeypatch):
         config = json.loads((folder / artifacts.PROVENANCE_FILE).read_text(encoding="utf-8"))["config"]
         art = artifacts.load(folder.name, config)
         assert art.loaded and "NaN" not in (folder / artifacts.RESULT_FILE).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("versions", 3, "versions"), ("versions", {"torch": "2.13"}, "versions"), ("versions", {"python": 5}, "versions"),
+    ("device", None, "device"), ("device", " ", "device"), ("name", "another", "names 'another'"),
+])
+def test_provenance_fields_are_checked(tmp_path, field, value, message):
+    art = artifacts.store("probe", {"n": 1}, {"x": 1.0}, wall_time_s=1.0, root=tmp_path)
+    path = tmp_path / "probe" / artifacts.PROVENANCE_FILE
+    prov = json.loads(path.read_text(encoding="utf-8"))
+    prov[field] = value
+    prov["provenance_sha256"] = artifacts._provenance_digest(prov)      # a consistent, but wrong, record
+    path.write_text(json.dumps(prov), encoding="utf-8")
+    with pytest.raises(artifacts.ArtifactError, match=message):
+        artifacts.load("probe", {"n": 1}, root=tmp_path)
+    assert art.result == {"x": 1.0}

@@ -140,6 +140,13 @@ def check_provenance(provenance: Any, where: str) -> dict:
         bad(f"date must carry its time zone, got {provenance['date']!r}")
     if not isinstance(provenance["git_commit"], str) or not _COMMIT.match(provenance["git_commit"]):
         bad(f"git_commit must be a hex commit, optionally with +dirty, or 'unknown'; got {provenance['git_commit']!r}")
+    versions = provenance.get("versions")
+    if (not isinstance(versions, dict) or not isinstance(versions.get("python"), str)
+            or not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in versions.items())):
+        bad(f"versions must map library names to version strings (or null), python's included; got {versions!r}")
+    device = provenance.get("device")
+    if not isinstance(device, str) or not device.strip():
+        bad(f"device must name the device the result was computed on, got {device!r}")
     wall = provenance.get("wall_time_s", 0.0)
     if isinstance(wall, bool) or not isinstance(wall, (int, float)) or not math.isfinite(wall) or wall < 0:
         bad(f"wall_time_s must be a number >= 0, got {wall!r}")
@@ -250,6 +257,8 @@ def load(name: str, config: Any, *, root: Path | str | None = None) -> Artifact:
     except (UnicodeDecodeError, ValueError) as err:
         raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: {result_path.name}: {err}") from err
     check_provenance(provenance, f"artifact {name!r} in {folder}")
+    if provenance.get("name", name) != name:
+        raise ArtifactError(f"artifact {name!r} in {folder} is corrupt: its provenance names {provenance['name']!r}")
     digest = hashlib.sha256(raw).hexdigest()
     if digest != provenance["sha256"]:
         raise ArtifactError(
