@@ -83,10 +83,12 @@ def test_runs_folder_expands_the_home_folder(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("value", ["", "   "])
-def test_a_blank_runs_folder_is_refused(monkeypatch, value):
-    monkeypatch.setenv("GENPHYS_RUNS", value)
-    with pytest.raises(ValueError, match="GENPHYS_RUNS must name a folder"):
-        config.runs_folder()
+@pytest.mark.parametrize("var, read", [("GENPHYS_RUNS", config.runs_folder),
+                                       ("GENPHYS_ARTIFACTS", config.artifacts_folder)])
+def test_a_blank_folder_variable_is_refused(monkeypatch, value, var, read):
+    monkeypatch.setenv(var, value)
+    with pytest.raises(ValueError, match=f"{var} must name a folder"):
+        read()
 
 
 def test_artifacts_folder_is_unset_by_default_and_read_at_every_call(monkeypatch, tmp_path):
@@ -97,13 +99,6 @@ def test_artifacts_folder_is_unset_by_default_and_read_at_every_call(monkeypatch
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("GENPHYS_ARTIFACTS", "~/book/_artifacts")
     assert config.artifacts_folder() == tmp_path / "book" / "_artifacts"
-
-
-@pytest.mark.parametrize("value", ["", "   "])
-def test_a_blank_artifacts_folder_is_refused(monkeypatch, value):
-    monkeypatch.setenv("GENPHYS_ARTIFACTS", value)
-    with pytest.raises(ValueError, match="GENPHYS_ARTIFACTS must name a folder"):
-        config.artifacts_folder()
 
 
 def test_device_matches_torch():

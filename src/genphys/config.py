@@ -77,32 +77,32 @@ def scale() -> str:
     return "gpu" if cuda_available() else "cpu"
 
 
+def _folder(var: str, what: str) -> Path | None:
+    """The folder ``$var`` names (``~`` expanded), None if unset; a set but blank value is a ValueError
+    (it names no folder, and a fallback would silently put the files elsewhere)."""
+    value = os.environ.get(var)
+    if value is None:
+        return None
+    if not value.strip():
+        raise ValueError(f"{var} must name a folder ({what}); got {value!r}")
+    return Path(value).expanduser()
+
+
 def runs_folder() -> Path:
     """The folder of training runs: ``$GENPHYS_RUNS`` if set (``~`` expanded), else ``runs``.
 
-    Read at every call (not cached).  A set but blank ``GENPHYS_RUNS`` is a ValueError: it names
-    no folder, and falling back to ``runs`` would silently keep the runs where they are lost.
+    Read at every call (not cached), so that a chapter may set it after ``import genphys``.
     """
-    value = os.environ.get(RUNS_VAR)
-    if value is None:
-        return DEFAULT_RUNS
-    if not value.strip():
-        raise ValueError(f"{RUNS_VAR} must name a folder (or be unset for {DEFAULT_RUNS}/); got {value!r}")
-    return Path(value).expanduser()
+    found = _folder(RUNS_VAR, f"or be unset for {DEFAULT_RUNS}/")
+    return DEFAULT_RUNS if found is None else found
 
 
 def artifacts_folder() -> Path | None:
     """The folder of committed results that ``$GENPHYS_ARTIFACTS`` names (``~`` expanded), or None if unset.
 
-    Read at every call (not cached).  A set but blank value is a ValueError, like ``GENPHYS_RUNS``.
-    Whether the folder exists is for :func:`genphys.artifacts.locate` to say.
+    Read at every call (not cached).  Whether the folder exists is for :func:`genphys.artifacts.locate` to say.
     """
-    value = os.environ.get(ARTIFACTS_VAR)
-    if value is None:
-        return None
-    if not value.strip():
-        raise ValueError(f"{ARTIFACTS_VAR} must name a folder (the book's book/_artifacts) or be unset; got {value!r}")
-    return Path(value).expanduser()
+    return _folder(ARTIFACTS_VAR, "the book's book/_artifacts, or be unset")
 
 
 def by_scale(*, tiny: T, cpu: T, gpu: T) -> T:
