@@ -97,6 +97,47 @@ def test_claims_refuse_bad_fields():
         report.verdicts([], [report.Claim("x", "t", "a", "b")] * 2, budgets=[1])
 
 
+def test_the_claims_name_families_scores_and_budgets_of_the_experiment():
+    from genphys.lm import compare, models
+
+    assert len({c.slug for c in report.CLAIMS}) == len(report.CLAIMS)
+    plan = compare.experiment("tiny")
+    for claim in report.CLAIMS:
+        assert {claim.better, claim.worse} <= set(models.KINDS)
+        assert claim.score in ("test_bits_per_byte", "recall_nats")
+        for kind in (claim.better, claim.worse):
+            assert set(claim.budgets) <= set(plan["budgets"][kind]), (claim.slug, kind)
+    with pytest.raises(TypeError, match="tuple of budgets"):
+        report.Claim("x", "t", "a", "b", budgets=[1])
+    with pytest.raises(ValueError, match="budgets"):
+        report.Claim("x", "t", "a", "b", budgets=(0,))
+
+
+def test_the_planned_table_keeps_untested_pairs_in_holms_count():
+    claims = [report.Claim("ab", "a beats b", "a", "b", budgets=(1, 4)),
+              report.Claim("cd", "c beats d", "c", "d", budgets=(1,))]
+    runs = _runs({"a": 0.0, "b": 0.05, "c": 0.0, "d": 0.0})       # nothing at 4x
+    table = report.claim_table(runs, claims)
+    assert [(r["slug"], r["budget"]) for r in table] == [("ab", 1), ("ab", 4), ("cd", 1)]
+    missing = table[1]
+    assert missing["p"] == 1.0 and missing["mean"] is None and missing["verdict"] == "not resolved"
+    assert missing["note"] == "0 paired seeds, fewer than 3"
+    tested = [table[0]["p"], 1.0, table[2]["p"]]
+    assert np.allclose([r["p_holm"] for r in table], multipletests(tested, method="holm")[1])
+    assert table[0]["verdict"] == "supported"
+    with pytest.raises(ValueError, match="must list its budgets"):
+        report.claim_table(runs, [report.Claim("x", "t", "a", "b")])
+
+
+def test_runs_at_rates_keep_each_familys_rate_per_budget_and_drop_diverged_runs():
+    runs = [{"kind": "a", "budget": 1, "lr": 0.004, "seed": 0}, {"kind": "a", "budget": 1, "lr": 0.008, "seed": 0},
+            {"kind": "a", "budget": 4, "lr": 0.008, "seed": 0}, {"kind": "a", "budget": 4, "lr": 0.008, "seed": 1,
+                                                                   "diverged": True},
+            {"kind": "b", "budget": 1, "lr": 0.004, "seed": 0}]
+    kept = report.runs_at_rates(runs, {"a": {"1": 0.004, "4": 0.008}, "b": {}})
+    assert kept == [runs[0], runs[2]]
+
+
 def test_interval_slopes_show_a_regime_change():
     # excess over the floor falls by 2x from 1x to 4x and by 8x from 4x to 16x: two slopes, 0.5 and 1.5
     table = [{"kind": "a", "budget": b, "tokens": 1000 * b, "bits_per_byte": 0.1 + e}

@@ -29,8 +29,8 @@ import numpy as np
 
 from genphys import validate
 
-__all__ = ["ALPHA", "LEVEL", "BOOTSTRAP", "VERDICTS", "Claim", "paired_differences", "bootstrap_interval", "paired_p",
-           "holm", "verdicts", "interval_slopes"]
+__all__ = ["ALPHA", "LEVEL", "BOOTSTRAP", "VERDICTS", "Claim", "CLAIMS", "paired_differences", "bootstrap_interval",
+           "paired_p", "holm", "verdicts", "runs_at_rates", "claim_table", "interval_slopes"]
 
 ALPHA = 0.05          #: the family-wise error rate that Holm's correction keeps (:func:`verdicts`)
 LEVEL = 0.95          #: the level of the bootstrap intervals (:func:`bootstrap_interval`)
@@ -54,6 +54,8 @@ class Claim:
     worse: str
     score: str = "test_bits_per_byte"
     reading: str = "effect"
+    #: the budgets (multiples of the base steps) at which the claim is tested; empty: those given to verdicts
+    budgets: tuple = ()
 
     def __post_init__(self):
         for name in ("slug", "text", "better", "worse", "score"):
@@ -61,6 +63,41 @@ class Claim:
         validate.one_of(self.reading, "Claim.reading", ("effect", "optimisation"))
         if self.better == self.worse:
             raise ValueError(f"Claim.better and Claim.worse must differ, both are {self.better!r}")
+        if not isinstance(self.budgets, tuple):
+            raise TypeError(f"Claim.budgets must be a tuple of budgets, got {type(self.budgets).__name__}")
+        for budget in self.budgets:
+            validate.integer(budget, "Claim.budgets[]", low=1)
+
+
+_ALL = (1, 4, 16)
+_SHORT = (1, 4)
+#: The claims of the decisive experiment (chapter 8), listed before its runs are read, each with the budgets at
+#: which it is tested; Holm's correction counts every (claim, budget) here, run or not. Scores: test bits per
+#: byte, and for recall the loss in nats on tokens that repeat a name met earlier in the story.
+CLAIMS = (
+    Claim("mm-vs-transformer", "a measured memory scores below a transformer of the same size",
+          "measured_memory", "transformer", budgets=_ALL),
+    Claim("dissipative-vs-transformer", "the dissipative model scores below a transformer of the same size",
+          "dissipative", "transformer", budgets=_ALL),
+    Claim("selective-vs-dissipative", "a selective measurement (gain per token) improves on a constant gain",
+          "selective", "dissipative", budgets=_ALL),
+    Claim("mm-vs-selective", "a state that is a measured linear map improves on a state of measured modes",
+          "measured_memory", "selective", budgets=_ALL),
+    Claim("context", "the context target improves the dissipative model", "dissipative", "no_context",
+          budgets=_ALL),
+    Claim("context-recall", "the context target improves recall of names met earlier", "dissipative", "no_context",
+          score="recall_nats", budgets=(4, 16)),
+    Claim("recall-vs-transformer", "a measured memory recalls names as well as a transformer or better",
+          "measured_memory", "transformer", score="recall_nats", budgets=(4, 16)),
+    Claim("forgetting", "a loop that can forget beats one that cannot (the bare Hamiltonian twin)", "dissipative",
+          "hamiltonian", budgets=_SHORT),
+    Claim("forgetting-normalised", "forgetting helps beyond bounding the state (the normalised twin)",
+          "dissipative", "hamiltonian_norm", budgets=_SHORT),
+    Claim("generator", "a dissipative generator improves on a Hamiltonian one when both are measured",
+          "dissipative", "hamiltonian_measured", budgets=_SHORT),
+    Claim("parametrisation", "parametrising the decay by a measurement trains better than a learned decay",
+          "dissipative", "decay_only", reading="optimisation", budgets=_SHORT),
+)
 
 
 def paired_differences(runs: list[dict], claim: Claim, budget: int) -> tuple[np.ndarray, list[int]]:
@@ -156,6 +193,45 @@ def verdicts(runs: list[dict], claims, budgets, alpha: float = ALPHA, min_seeds:
     for row, adjusted in zip(rows, holm([r["p"] for r in rows])):
         row["p_holm"] = float(adjusted)
         row["verdict"] = ("not resolved" if adjusted >= alpha else
+                          "supported" if row["mean"] > 0 else "contradicted")
+    return rows
+
+
+def runs_at_rates(runs: list[dict], rates: dict) -> list[dict]:
+    """The runs each family trained at the rate it uses at their budget (``rates``: kind -> {budget: lr}, the
+    keys of either type, as :func:`genphys.lm.compare.collect` stores them), diverged runs left out."""
+    chosen = {(kind, int(budget)): lr for kind, by in rates.items() for budget, lr in by.items()}
+    return [r for r in runs if not r.get("diverged")
+            and chosen.get((r.get("kind"), r.get("budget"))) is not None
+            and abs(r.get("lr", -1.0) - chosen[(r["kind"], r["budget"])]) <= 1e-12 * chosen[(r["kind"], r["budget"])]]
+
+
+def claim_table(runs: list[dict], claims=CLAIMS, alpha: float = ALPHA, min_seeds: int = 3) -> list[dict]:
+    """Every (claim, budget) listed in ``claims``, run or not: the rows of :func:`verdicts`, plus a row with
+    ``p = 1`` and verdict "not resolved" (``note``: how many paired seeds it has) for each pair with fewer than
+    ``min_seeds`` seeds. The missing pairs stay in Holm's count, so that the correction is the one planned and
+    does not shrink to the claims that happen to have runs. ``runs``: at the rates used (:func:`runs_at_rates`).
+    """
+    alpha = validate.real(alpha, "alpha", low=0, high=1, low_open=True, high_open=True)
+    min_seeds = validate.integer(min_seeds, "min_seeds", low=2)
+    rows = []
+    for claim in claims:
+        validate.instance(claim, "claims[]", Claim, "a Claim")
+        if not claim.budgets:
+            raise ValueError(f"claim {claim.slug!r} must list its budgets for a planned table")
+        for budget in claim.budgets:
+            tested = verdicts(runs, [claim], [budget], alpha=alpha, min_seeds=min_seeds)
+            if tested:
+                rows.append({**tested[0], "note": ""})
+                continue
+            seeds = len(paired_differences(runs, claim, budget)[1])
+            rows.append({"slug": claim.slug, "claim": claim.text, "reading": claim.reading, "better": claim.better,
+                         "worse": claim.worse, "score": claim.score, "budget": budget, "seeds": seeds,
+                         "mean": None, "low": None, "high": None, "p": 1.0,
+                         "note": f"{seeds} paired seeds, fewer than {min_seeds}"})
+    for row, adjusted in zip(rows, holm([r["p"] for r in rows])):
+        row["p_holm"] = float(adjusted)
+        row["verdict"] = ("not resolved" if adjusted >= alpha or row["mean"] is None else
                           "supported" if row["mean"] > 0 else "contradicted")
     return rows
 
