@@ -26,6 +26,7 @@ help:
 	@echo "make book   build the HTML book into _build/html (scale: \$$GENPHYS_SCALE, default cpu or gpu)"
 	@echo "make test   unit tests + torch-free tests on Python 3.10 and 3.13 + every chapter at tiny"
 	@echo "            + a simulated Colab + strict builds at tiny and cpu"
+	@echo "make assignments  every chapter's student version run at tiny (its self-checks say Not yet)"
 	@echo "make pythons  only the torch-free tests on Python $(PYTHONS) (throwaway venvs: core + [test])"
 	@echo "make clean  remove build outputs (keeps .venv)"
 
@@ -49,7 +50,7 @@ book: $(STAMP)
 	@start=$$(date +%s); $(JB) build -W --keep-going . ; \
 	echo "== the book is at _build/html/index.html ($$(( $$(date +%s) - start )) s)"
 
-test: unit pythons notebooks colab book-strict book-reader book-checks
+test: unit pythons notebooks assignments colab book-strict book-reader book-checks
 	@echo "== make test: all passed"
 
 # Two pytest workers on two cores: one BLAS/torch thread each, or they oversubscribe the CPU.
@@ -67,6 +68,12 @@ notebooks: $(STAMP)
 	@nbs="$$($(PY) tests/bookfiles.py notebooks)"; \
 	if [ -z "$$nbs" ]; then echo "== no chapter notebooks in _toc.yml yet"; else \
 	GENPHYS_SCALE=tiny OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -p no:cacheprovider --nbmake --nbmake-timeout=300 $$nbs; fi
+
+# Every chapter as an assignment (tests/test_student_versions.py): its student version, solutions removed,
+# runs top to bottom at tiny and each self-check answers "Not yet".
+.PHONY: assignments
+assignments: $(STAMP)
+	GENPHYS_SCALE=tiny OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 -p no:cacheprovider -m student tests/test_student_versions.py
 
 book-strict: $(STAMP)
 	GENPHYS_SCALE=tiny $(JB) build -W --keep-going --path-output _build/tiny .

@@ -8,7 +8,9 @@ one (the selective family):
   across by log-space cumulative sums (the package's choice);
 * ``transfer`` - a masked lower-triangular transfer matrix e^{L_j - L_i} per chunk (one product
   per chunk, O(T chunk N) work);
-* ``fft``      - a causal convolution with the kernel a^t by FFT (O(T log T), S4D's way; constant only).
+* ``fft``      - a causal convolution with the kernel a^t by FFT (O(T log T), S4D's way; constant only);
+* ``demodulated`` - ``genphys.lm.models.scan_demodulated``: the fixed phase e^{i omega t} taken out, a real scan
+  over 2N channels (time-varying modulus with a fixed phase, as every family of modes has; varying only).
 
 Each line reports the median time and the largest deviation from ``models.scan_loop``
 (float32 inputs, so deviations of order 1e-3 relative to states of size ~100 are rounding).
@@ -28,7 +30,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from genphys.lm.models import scan, scan_loop
+from genphys.lm.models import scan, scan_demodulated, scan_loop
 
 
 def scan_transfer(log_a, b, chunk):
@@ -85,7 +87,8 @@ def main(argv=None) -> dict:
         b = torch.randn(batch, T, args.modes, dtype=torch.complex64, generator=gen).requires_grad_()
         for kind in ("constant", "varying"):
             shape = (args.modes,) if kind == "constant" else (batch, T, args.modes)
-            log_a = torch.complex(-0.3 * torch.rand(shape, generator=gen), 3 * torch.rand(shape, generator=gen))
+            omega = 3 * torch.rand(args.modes, generator=gen)              # a fixed phase per mode, as the families have
+            log_a = torch.complex(-0.3 * torch.rand(shape, generator=gen), omega.expand(shape).contiguous())
             log_a.requires_grad_()
             with torch.no_grad():
                 ref = scan_loop(log_a, b)
@@ -93,6 +96,9 @@ def main(argv=None) -> dict:
             cands.update({f"transfer{c}": (lambda c: lambda: scan_transfer(log_a, b, c))(c) for c in (8, 16)})
             if kind == "constant":
                 cands["fft"] = lambda: scan_fft(log_a, b)
+            else:
+                cands.update({f"demodulated{c}": (lambda c: lambda: scan_demodulated(
+                    log_a.real, log_a.imag[0, 0], b, c))(c) for c in (16, 32)})
             row = {}
             for name, f in cands.items():
                 with torch.no_grad():

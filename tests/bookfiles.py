@@ -124,27 +124,63 @@ def notebook_problems(nb: dict) -> list[str]:
     wide = [line for s in sources for line in s.splitlines() if len(line) > CODE_COLUMN]
     if wide:
         problems.append(f"{len(wide)} code lines wider than the column ({CODE_COLUMN} characters): {wide[0][:40]}...")
+    problems += exercise_problems(nb)
     if any(re.search(r"\binteract(ive)?\(", s) for s in sources):
         problems.append("draws with ipywidgets' interact, which stalls headless runs: "
                         "use genphys.plotting.controls")
     return problems
 
 
+#: How many exercises a chapter has, and the kinds every chapter includes (DESIGN section 4).
+EXERCISES = (6, 10)
+REQUIRED_KINDS = ("derive", "compute", "explore")
+
+
+def exercise_problems(nb: dict) -> list[str]:
+    """The exercise markup's rules (genphys.exercises.assignment.problems), their number and their kinds."""
+    from genphys.exercises import assignment
+
+    found = assignment.problems(nb)
+    exercises = assignment.exercises(nb)
+    if not EXERCISES[0] <= len(exercises) <= EXERCISES[1]:
+        found.append(f"has {len(exercises)} exercises, not {EXERCISES[0]} to {EXERCISES[1]}")
+    kinds = {kind for _n, kind, _c in exercises}
+    missing = [kind for kind in REQUIRED_KINDS if kind not in kinds]
+    if missing:
+        found.append(f"has no exercise of kind {', '.join(missing)}")
+    return found
+
+
 def new_chapter(name: str, title: str) -> Path:
     """Write ``book/<name>.ipynb``: the chapter skeleton of DESIGN section 4, without outputs."""
-    def md(text):
-        return {"cell_type": "markdown", "metadata": {}, "source": text}
+    def md(text, tags=()):
+        return {"cell_type": "markdown", "metadata": {"tags": list(tags)}, "source": text}
 
     def code(text, tags=()):
         return {"cell_type": "code", "metadata": {"tags": list(tags)}, "execution_count": None,
                 "outputs": [], "source": text}
 
+    chapter = name.split("_")[0].lstrip("0") or "0"
+    exercises = []
+    for number, kind in enumerate(("understand", "derive", "compute", "compute", "explore", "project"), 1):
+        exercises.append(md(f"**Exercise {chapter}.{number}** ({kind}) **A title.** What to do."))
+        if kind in ("compute", "explore"):
+            exercises += [code("answer = ...  # what the answer holds", tags=["stub"]),
+                          code("answer = 0.0", tags=["solution", "hide-cell"]),
+                          code(f"compare_value('{chapter}.{number}', 'answer', answer, 0.0)", tags=["self-check"])]
+        else:
+            exercises.append(md("```{admonition} Solution\n:class: dropdown\nThe worked solution.\n```",
+                                tags=["solution"]))
     cells = [
         md(f"# {title}\n\n:::{{admonition}} Objectives and prerequisites\n* ...\n:::"),
         code(colab_setup_source(), tags=["hide-cell"]),
-        code("import genphys\nfrom genphys import config, plotting\n\nplotting.use_style()\ngenphys.about();"),
+        code("import genphys\nfrom genphys import config, plotting\n"
+             "from genphys.exercises.feedback import compare_value\n\nplotting.use_style()\ngenphys.about();"),
         md("## Theory\n"),
+        md("## Summary\n\n* ..."),
+        md("## Further reading\n"),
         md("## Exercises\n"),
+        *exercises,
         md("## Check\n"),
         code("# asserts against reference libraries or exact identities", tags=["hide-cell"]),
     ]

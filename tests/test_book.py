@@ -56,6 +56,11 @@ def test_the_chapter_skeleton_follows_the_rules(tmp_path, monkeypatch):
     (lambda nb: nb["cells"][2].update(source=nb["cells"][2]["source"] + "\n# " + "x" * 90), "wider than the column"),
     (lambda nb: nb["cells"][2].update(source=nb["cells"][2]["source"] + "\nwidgets.interact(f, x=1)"),
      "use genphys.plotting.controls"),
+    (lambda nb: nb["cells"].pop(next(i for i, c in enumerate(nb["cells"]) if "self-check" in c["metadata"]["tags"])),
+     "a stub without a self-check"),
+    (lambda nb: nb["cells"].__delitem__(slice(7, 9)), "has 5 exercises, not 6 to 10"),
+    (lambda nb: nb["cells"].__setitem__(9, {**nb["cells"][9], "source": nb["cells"][9]["source"].replace(
+        "(derive)", "(understand)")}), "has no exercise of kind derive"),
 ])
 def test_notebook_rules_catch_each_breakage(tmp_path, monkeypatch, breakage, problem):
     nb = copy.deepcopy(_skeleton(tmp_path, monkeypatch))

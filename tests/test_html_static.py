@@ -263,6 +263,23 @@ def test_page_is_self_contained_and_clean(name):
 
 
 @needs_build
+@pytest.mark.parametrize("path", bookfiles.book_notebooks(), ids=lambda p: p.stem)
+def test_every_self_check_of_the_built_chapter_says_correct(path):
+    """With the solutions in, each exercise's self-check answered "Correct" when the build executed the
+    chapter (its executed copy sits in jupyter_execute beside the html folder)."""
+    from genphys.exercises import assignment
+
+    executed = bookhtml.html_dir().parent / "jupyter_execute" / path.relative_to(bookfiles.ROOT)
+    assert executed.is_file(), f"the build did not keep the executed chapter at {executed}"
+    records = assignment.feedback_records(executed)
+    tagged = sum("self-check" in c.get("metadata", {}).get("tags", [])
+                 for c in json.loads(path.read_text(encoding="utf-8"))["cells"])
+    assert len(records) == tagged, f"{tagged} self-check cells, {len(records)} verdicts in the executed chapter"
+    wrong = [f"{r['exercise']}: {r['message']}" for r in records if not r["correct"]]
+    assert not wrong, "self-checks not passed by the book's own solutions:\n  " + "\n  ".join(wrong)
+
+
+@needs_build
 def test_no_source_maps_and_mathjax_shipped():
     folder = bookhtml.html_dir()
     maps = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.map"))

@@ -21,13 +21,19 @@ CHAPTER = {
     "genphys.commands": 7, "genphys.__main__": 7,
     "genphys.histories": 1, "genphys.stories": 1,
     "genphys.channels": 2, "genphys.fock": 2,
-    "genphys.lindblad": 3,
+    "genphys.lindblad": 3, "genphys.open_systems": 3,
     "genphys.koopman": 4,
     "genphys.measurement": 5,
     "genphys.path_integral": 6,
     "genphys.lm": 7, "genphys.lm.tokenizer": 7, "genphys.lm.data": 7, "genphys.lm.models": 7,
     "genphys.lm.checkpoint": 7, "genphys.lm.train": 7, "genphys.lm.evaluate": 7, "genphys.lm.sample": 7,
     "genphys.lm.spectra": 7, "genphys.lm.compare": 7, "genphys.lm.report": 7, "genphys.lm.stochastic_attention": 7,
+    # the exercises' self-checks: the feedback and the assignment tool are infrastructure, each chapter's checks
+    # sit at its chapter
+    "genphys.exercises": 0, "genphys.exercises.feedback": 0, "genphys.exercises.assignment": 0,
+    "genphys.exercises.histories": 1, "genphys.exercises.fock": 2, "genphys.exercises.lindblad": 3,
+    "genphys.exercises.koopman": 4, "genphys.exercises.measurement": 5, "genphys.exercises.path_integral": 6,
+    "genphys.exercises.lm": 7,
 }
 
 

@@ -129,6 +129,76 @@ def test_a_large_hilbert_space_takes_the_sparse_krylov_path():
     assert np.abs(rho - mesolve_states(system, rho0, times)).max() < 1e-8
 
 
+# ----------------------------------------------------------------------------- the method choice
+
+def _expm_states(L, rho0, times):
+    """The exact answer by one dense scipy.linalg.expm per time: rho(t) = unvec(exp((t - t0) L) vec rho0)."""
+    L = L.toarray() if scipy.sparse.issparse(L) else L
+    v = channels.vec(rho0)
+    return np.stack([channels.unvec(scipy.linalg.expm((t - times[0]) * L) @ v) for t in times])
+
+
+def _auto_choice(L, times):
+    norm_span = float(np.abs(L.toarray() if scipy.sparse.issparse(L) else L).sum(axis=0).max()) * (times[-1] - times[0])
+    nnz = L.nnz if scipy.sparse.issparse(L) else int(np.count_nonzero(L))
+    return lb.choose_method(L.shape[0], lb.is_uniform(times), n_times=times.size, nnz=nnz, norm_span=norm_span)
+
+
+def test_the_method_follows_size_output_times_and_stiffness():
+    # small n: the dense step wins whatever the grid length
+    assert lb.choose_method(36, True, n_times=2000, nnz=300, norm_span=50.0) == "step"
+    # n = 256, a moderate span: a few hundred sparse Arnoldi columns beat a 256^3 expm and T n^2 products
+    assert lb.choose_method(256, True, n_times=1000, nnz=2000, norm_span=150.0) == "krylov"
+    # the same size with only a few output times and a stiff L (many Krylov columns): one dense expm
+    assert lb.choose_method(144, True, n_times=20, nnz=2000, norm_span=5000.0) == "step"
+    # above DENSE_LIMIT never dense; non-uniform grids: eig (small) or expm_multiply (large)
+    assert lb.choose_method(lb.DENSE_LIMIT + 1, True, n_times=2, nnz=10, norm_span=1e6) == "krylov"
+    assert lb.choose_method(36, False, n_times=100, nnz=300, norm_span=5.0) == "eig"
+    assert lb.choose_method(256, False) == "expm_multiply"
+    # without the problem's sparsity and span: the size rule
+    assert lb.choose_method(lb.DENSE_MAX, True) == "step" and lb.choose_method(lb.DENSE_MAX + 1, True) == "krylov"
+    with pytest.raises(ValueError, match="n_times"):
+        lb.choose_method(4, True, n_times=0)
+    with pytest.raises(ValueError, match="norm_span"):
+        lb.choose_method(4, True, nnz=3, norm_span=-1.0)
+    with pytest.raises(TypeError, match="nnz"):
+        lb.choose_method(4, True, nnz=3.5, norm_span=1.0)
+
+
+def test_each_chosen_method_is_exact_where_it_is_chosen():
+    from genphys import open_systems
+
+    rng = np.random.default_rng(11)
+    cases = [  # (system, times, the method auto must choose)
+        (open_systems.jaynes_cummings(3), np.linspace(0, 10, 400), "step"),
+        (open_systems.kerr_oscillator(16), np.linspace(0, 10, 1000), "krylov"),
+        (open_systems.kerr_oscillator(12, kerr=2.0, drive=2.0), np.linspace(0, 2, 11), "step"),     # stiff, few times
+        (open_systems.superradiance(5), np.sort(rng.uniform(0, 5, 30)), "eig"),
+        (open_systems.ising_chain(4), np.sort(rng.uniform(0, 2, 8)), "expm_multiply"),
+    ]
+    for system, times, expected in cases:
+        L = system.liouvillian(sparse=True)
+        assert _auto_choice(L, times) == expected, system.name
+        rho0 = random_state(system.dim, rng, rank=1)
+        rho = lb.evolve(L, rho0, times)
+        idx = np.arange(0, times.size, max(1, times.size // 25))        # exact answers at up to 25 times
+        exact = _expm_states(L, rho0, times)[idx] if times.size <= 40 else np.stack(
+            [channels.unvec(scipy.linalg.expm((times[k] - times[0]) * L.toarray()) @ channels.vec(rho0)) for k in idx])
+        assert np.abs(rho[idx] - exact).max() < 1e-8, system.name
+        assert np.abs(np.trace(rho, axis1=1, axis2=2) - 1).max() < 1e-10, system.name
+
+
+def test_the_krylov_method_agrees_with_mesolve_on_a_long_dense_grid():
+    from genphys import open_systems
+
+    system = open_systems.jaynes_cummings(8)                      # 16 states, n = 256: krylov
+    times = np.linspace(0, 10, 1000)
+    rho0 = lb.pure_state(np.eye(16)[1] + 1j * np.eye(16)[2])
+    assert _auto_choice(system.liouvillian(sparse=True), times) == "krylov"
+    rho = lb.evolve(system.liouvillian(sparse=True), rho0, times)
+    assert np.abs(rho - mesolve_states(system, rho0, times)).max() < 1e-8
+
+
 def test_batched_evolution_equals_one_by_one_and_the_semigroup_law():
     system = MODELS["spin chain"]()
     rng = np.random.default_rng(6)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from genphys.lm import models
-from genphys.lm.models import ModelConfig, build_model, matched_configs, scan, scan_loop
+from genphys.lm.models import ModelConfig, build_model, matched_configs, scan, scan_demodulated, scan_loop
 
 torch.set_num_threads(1)   # the suite runs under pytest -n 2: one thread per worker
 
@@ -69,6 +69,62 @@ def test_scan_gradients_are_finite_and_match_the_loop():
         log_a.grad = None
     assert torch.isfinite(torch.view_as_real(grads[0])).all()
     assert (grads[0] - grads[1]).abs().max().item() < 1e-9
+
+
+@pytest.mark.parametrize("length", [1, 15, 16, 17, 4096])
+def test_the_demodulated_scan_equals_the_loop_in_values_and_gradients(length):
+    """A fixed phase omega and a varying modulus (strong measurement to growth): eq. ch7-demodulate to 1e-10."""
+    gen = torch.Generator().manual_seed(length)
+    batch, modes = 2, 5
+    omega = torch.empty(modes, dtype=torch.float64).uniform_(-3.0, 3.0, generator=gen).requires_grad_()
+    log_abs = torch.empty(batch, length, modes, dtype=torch.float64).uniform_(-3.0, 0.02, generator=gen)
+    log_abs = log_abs.requires_grad_()
+    b = torch.randn(batch, length, modes, dtype=torch.complex128, generator=gen).requires_grad_()
+    weight = torch.randn(batch, length, modes, dtype=torch.complex128, generator=gen)
+    results = []
+    for f in (lambda: scan_demodulated(log_abs, omega, b, 16),
+              lambda: scan_loop(torch.complex(log_abs, omega.expand_as(log_abs)), b)):
+        out = f()
+        (out * weight).real.sum().backward()
+        results.append([out.detach()] + [p.grad.clone() for p in (log_abs, omega, b)])
+        for p in (log_abs, omega, b):
+            p.grad = None
+    scale = max(1.0, results[1][0].abs().max().item())
+    for ours, loop in zip(*results):
+        assert (ours - loop).abs().max().item() < 1e-10 * scale * max(1.0, loop.abs().max().item() / scale)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA: torch.compile's GPU path (Inductor/Triton)")
+def test_the_compiled_demodulated_scan_equals_the_reference_on_the_gpu():
+    """The real form is what Inductor fuses (it generates no code for complex operators): compiled, on the GPU, it
+    equals the loop in outputs and gradients (float32 there, so to float32's rounding on states of size ~10)."""
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    log_abs = (-0.3 * torch.rand(4, 1024, 64, device="cuda", generator=gen)).requires_grad_()
+    omega = (3 * torch.rand(64, device="cuda", generator=gen)).requires_grad_()
+    b = torch.randn(4, 1024, 64, dtype=torch.complex64, device="cuda", generator=gen).requires_grad_()
+    compiled = torch.compile(scan_demodulated)
+    results = []
+    for f in (lambda: compiled(log_abs, omega, b, 32),
+              lambda: scan_loop(torch.complex(log_abs, omega.expand_as(log_abs)), b)):
+        out = f()
+        out.abs().square().sum().backward()
+        results.append([out.detach()] + [p.grad.clone() for p in (log_abs, omega, b)])
+        for p in (log_abs, omega, b):
+            p.grad = None
+    for ours, loop in zip(*results):
+        assert (ours - loop).abs().max().item() < 1e-4 * max(1.0, loop.abs().max().item())
+
+
+def test_every_mixer_multiplier_has_the_phase_of_its_frequency():
+    """The demodulated scan's premise: Im ln a_t = omega_k for every family of modes, at every token."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 7, 32)
+    for kind in models.KINDS:
+        layer = build_model(kind, ModelConfig(d_model=32, n_modes=8, n_heads=2, d_feature=4, chunk=4)).blocks[0].mix
+        if isinstance(layer, models.Mixer):
+            log_a = torch.log(layer.multipliers(x))
+            assert torch.allclose(torch.remainder(log_a.imag - layer.freq + math.pi, 2 * math.pi) - math.pi,
+                                  torch.zeros(()), atol=1e-5), kind
 
 
 def test_linear_attention_chunked_equals_loop_and_explicit_sums():

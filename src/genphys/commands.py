@@ -10,6 +10,7 @@ messages and exit statuses.
     genphys-sample    python -m genphys.lm.sample      sample from a trained run               [lm]
     genphys-evaluate  python -m genphys.lm.evaluate    bits per byte of a run on a text file   [lm]
     genphys-compare   python -m genphys.lm.compare     chapter 7's comparison (--root: where)  [lm]
+    genphys-assignment python -m genphys.exercises.assignment  a chapter's student version; grading [book]
 
 ``python -m genphys`` (:func:`overview`) prints the version, the modules with their one-line
 summaries, these commands and which optional dependencies are installed; it imports none of the
@@ -25,7 +26,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
 
-__all__ = ["COMMANDS", "EXTRAS", "stories", "train", "sample", "evaluate", "compare", "overview", "main"]
+__all__ = ["COMMANDS", "EXTRAS", "stories", "train", "sample", "evaluate", "compare", "assignment", "overview",
+           "main"]
 
 #: Console command -> (module whose ``main`` it runs, what it does, the extra it needs or ``None``).
 COMMANDS = {
@@ -34,6 +36,8 @@ COMMANDS = {
     "genphys-sample": ("genphys.lm.sample", "sample text from a trained run", "lm"),
     "genphys-evaluate": ("genphys.lm.evaluate", "bits per byte and accuracy of a run on a text file", "lm"),
     "genphys-compare": ("genphys.lm.compare", "chapter 7's comparison of every family (--root: where it goes)", "lm"),
+    "genphys-assignment": ("genphys.exercises.assignment", "a chapter's student version (make), grading (grade)",
+                           "book"),
 }
 #: Optional extra -> the modules it brings (``pip install "genphys[lm]"``).
 EXTRAS = {
@@ -78,6 +82,13 @@ def evaluate(argv: Sequence[str] | None = None) -> int:
 def compare(argv: Sequence[str] | None = None) -> int:
     """``genphys-compare``: :func:`genphys.lm.compare.main`."""
     from genphys.lm.compare import main
+
+    return _run(main, argv)
+
+
+def assignment(argv: Sequence[str] | None = None) -> int:
+    """``genphys-assignment``: :func:`genphys.exercises.assignment.main`."""
+    from genphys.exercises.assignment import main
 
     return _run(main, argv)
 

@@ -14,12 +14,14 @@ Propagation methods (``evolve``), chosen by :func:`choose_method`:
 
 * ``"step"``  - one dense matrix exponential ``P = exp(dt L)`` of the grid step, then
   ``vec rho_{k+1} = P vec rho_k`` (repeated, batched matrix products).  Exact to
-  round-off; the expm costs O(d^6), so it is used while ``d^2 <= DENSE_MAX``.  The T - 1
+  round-off; the expm costs O(d^6), so it is used while it is the cheaper of ``step`` and
+  ``krylov`` by the cost model of :func:`choose_method` (small d, few times, stiff L).  The T - 1
   products are done by doubling (``out[m:2m] = P^m out[:m]``): log2 T BLAS calls.
 * ``"eig"``   - ``L = V diag(lambda) V^-1``: every time at once; for non-uniform grids,
   used only when ``V`` is well conditioned.
 * ``"krylov"`` - restarted Arnoldi with a sparse ``L`` on a uniform grid: one Krylov space
-  serves every grid point its error estimate allows; used for large Hilbert spaces.
+  serves every grid point its error estimate allows (their coefficients by powers of the small
+  exp(dt H_m), the states by one matrix product with the basis); used for large Hilbert spaces.
 * ``"expm_multiply"`` - scipy's action of ``exp(tL)`` on the states (Al-Mohy & Higham 2011)
   with a sparse ``L``: for large Hilbert spaces on non-uniform grids.
 
@@ -40,7 +42,7 @@ import scipy.sparse.linalg
 from genphys import spectral, validate
 from genphys.channels import superoperator_dim, unvec, vec
 
-__all__ = ["DENSE_MAX", "EIG_COND_MAX", "MAX_TRAJECTORIES", "KRYLOV_DIM", "as_operator", "check_hermitian",
+__all__ = ["DENSE_MAX", "DENSE_LIMIT", "KRYLOV_COLUMN_COST", "KRYLOV_RESTART_COST", "EIG_COND_MAX", "MAX_TRAJECTORIES", "KRYLOV_DIM", "as_operator", "check_hermitian",
            "check_density_matrix", "check_jump_operators", "TRACE_RTOL", "spre", "spost", "sprepost", "dissipator",
            "liouvillian", "adjoint_liouvillian", "apply_super", "is_uniform", "choose_method", "evolve",
            "evolve_torch", "steady_state", "Spectrum", "classify_eigenvalues", "spectrum", "purity",
@@ -48,16 +50,25 @@ __all__ = ["DENSE_MAX", "EIG_COND_MAX", "MAX_TRAJECTORIES", "KRYLOV_DIM", "as_op
            "OpenSystem", "amplitude_damping", "dephasing", "driven_damped_qubit", "destroy", "damped_oscillator",
            "spin_chain"]
 
-#: Largest Liouvillian dimension d^2 for which ``evolve`` uses dense matrix exponentials
-#: (set from benchmarks/lindblad_vs_qutip.py: beyond it the sparse action is faster).
+#: Largest Liouvillian dimension d^2 for which ``evolve`` uses dense matrix exponentials when
+#: nothing else is known of the problem (see :func:`choose_method`; set from
+#: benchmarks/lindblad_vs_qutip.py: beyond it the sparse action is faster).
 DENSE_MAX = 64
+#: Largest Liouvillian dimension d^2 for which :func:`choose_method` ever considers a dense method
+#: (a dense d^2 x d^2 propagator of 2048^2 complex numbers is 64 MiB).
+DENSE_LIMIT = 2048
 #: Condition number of the eigenvector matrix above which eigen-decomposition is not trusted.
 EIG_COND_MAX = 1e6
 #: Most trajectories of one :func:`quantum_jumps` call.
 MAX_TRAJECTORIES = 10**6
 #: Krylov dimension and a-posteriori error tolerance (on ||vec rho||_2) of the ``krylov`` method.
-KRYLOV_DIM = 20
+KRYLOV_DIM = 32
 KRYLOV_TOL = 1e-12
+#: Cost model of :func:`choose_method`, in complex multiply-adds: the fixed (Python and call
+#: overhead) cost of one Arnoldi column, measured with one BLAS thread (benchmarks/lindblad_vs_qutip.py).
+KRYLOV_COLUMN_COST = 2e5
+#: Cost model of :func:`choose_method`: the fixed cost of one Krylov restart (small expm, powers, output).
+KRYLOV_RESTART_COST = 1e6
 
 SIGMA_X = np.array([[0, 1], [1, 0]], dtype=complex)
 SIGMA_Y = np.array([[0, -1j], [1j, 0]], dtype=complex)
@@ -259,18 +270,48 @@ def is_uniform(times, rtol: float = 1e-10) -> bool:
     return bool(np.max(np.abs(steps - steps[0])) <= rtol * (t[-1] - t[0]))
 
 
-def choose_method(n: int, uniform: bool) -> str:
-    """Propagation method for a Liouvillian of size n = d^2 (measured in benchmarks/lindblad_vs_qutip.py).
+def choose_method(n: int, uniform: bool, *, n_times: int | None = None, nnz: int | None = None,
+                  norm_span: float | None = None) -> str:
+    """Propagation method for a Liouvillian of size n = d^2 (chapter 3; measured in benchmarks/lindblad_vs_qutip.py).
 
-    n <= DENSE_MAX: ``step`` on a uniform grid (one dense expm, powers by doubling), ``eig``
-    otherwise.  Larger: ``krylov`` on a uniform grid (sparse L, restarted Arnoldi: its cost grows
-    with the nonzeros of L and the time span, not with n^3 or the number of time points),
-    ``expm_multiply`` otherwise.
+    The rule: the method with the smaller estimated cost, both being exact to round-off.
+
+    * Non-uniform grid: ``eig`` for n <= DENSE_MAX (one eigen-decomposition serves every time;
+      ``evolve`` falls back to one ``expm`` per distinct step when the eigenvectors are ill
+      conditioned), ``expm_multiply`` (sparse) above.
+    * Uniform grid of ``n_times`` = T points, with ``nnz`` nonzeros in L and ``norm_span`` =
+      ||L||_1 (t_last - t_0) (how far, in units of L's largest rate, the state must be carried):
+      the dense ``step`` method costs about n^3 (6 + log2 T) (one expm, the doubling squarings)
+      + n^2 T (the products with the states); restarted ``krylov`` with basis size m = KRYLOV_DIM
+      about c (nnz + m n + KRYLOV_COLUMN_COST) + (c / m) KRYLOV_RESTART_COST + T m n, where
+      c = m + norm_span Arnoldi columns carry the state over the span.  ``step`` is chosen when
+      cheaper (and n <= DENSE_LIMIT): small n, few output times, or a stiff L (large
+      norm_span: many Krylov columns) whose dense propagator is still cheap.
+    * Without ``nnz`` and ``norm_span`` (n_times alone does not decide): ``step`` for
+      n <= DENSE_MAX, ``krylov`` above.
     """
     n, uniform = validate.integer(n, "n", low=1), validate.flag(uniform, "uniform")
-    if n <= DENSE_MAX:
-        return "step" if uniform else "eig"
-    return "krylov" if uniform else "expm_multiply"
+    if n_times is not None:
+        n_times = validate.integer(n_times, "n_times", low=1)
+    if nnz is not None:
+        nnz = validate.integer(nnz, "nnz", low=0)
+    if norm_span is not None:
+        norm_span = validate.real(norm_span, "norm_span", low=0)
+    if not uniform:
+        return "eig" if n <= DENSE_MAX else "expm_multiply"
+    if nnz is None or norm_span is None or n > DENSE_LIMIT:
+        return "step" if n <= DENSE_MAX else "krylov"
+    cost_step, cost_krylov = _costs(n, n_times or 1000, nnz, norm_span)
+    return "step" if cost_step <= cost_krylov else "krylov"
+
+
+def _costs(n: int, n_times: int, nnz: int, norm_span: float) -> tuple[float, float]:
+    """Estimated costs (complex multiply-adds) of ``step`` and ``krylov`` on a uniform grid (:func:`choose_method`)."""
+    m = min(KRYLOV_DIM, n)
+    step = n ** 3 * (6 + np.log2(max(n_times, 2))) + n * n * n_times
+    columns = m + norm_span
+    krylov = columns * (nnz + m * n + KRYLOV_COLUMN_COST) + columns / m * KRYLOV_RESTART_COST + n_times * m * n
+    return float(step), float(krylov)
 
 
 def _eig(L: np.ndarray):
@@ -295,56 +336,115 @@ def _powers_into(P: np.ndarray, out: np.ndarray) -> None:
             Pm = Pm @ Pm
 
 
-def _arnoldi(A, v: np.ndarray, m: int):
+def _csr_matvec(A: scipy.sparse.csr_matrix):
+    """y = A x for a CSR matrix, without scipy's per-call dispatch (a Krylov step is overhead-bound for small n)."""
+    try:
+        from scipy.sparse._sparsetools import csr_matvec
+    except ImportError:                                     # pragma: no cover - a future scipy without it
+        return A.dot
+    n_rows, n_cols = A.shape
+    indptr, indices, data = A.indptr, A.indices, A.data
+
+    def matvec(x: np.ndarray) -> np.ndarray:
+        y = np.zeros(n_rows, dtype=complex)
+        csr_matvec(n_rows, n_cols, indptr, indices, data, x, y)
+        return y
+    return matvec
+
+
+def _arnoldi(A, v: np.ndarray, m: int, matvec=None):
     """Orthonormal Krylov basis Q (k, n) (rows) of span{v, Av, ..., A^(k-1) v}, Hessenberg H (k+1, k).
 
-    Classical Gram-Schmidt with one re-orthogonalisation (CGS2); stops early at an invariant
+    Classical Gram-Schmidt, repeated once where the projection removed most of A q_j (the
+    Daniel-Gragg-Kaufman-Stewart criterion, so orthogonal to round-off as CGS2); stops early at an invariant
     subspace (then H[k, k-1] = 0 and the Krylov approximation is exact).
     """
-    Q = np.zeros((m + 1, v.shape[0]), dtype=complex)
+    matvec = matvec or A.dot
+    Q = np.empty((m + 1, v.shape[0]), dtype=complex)
+    Qc = np.empty((m + 1, v.shape[0]), dtype=complex)                 # conj(Q): <q_i, w> = Qc @ w
     H = np.zeros((m + 1, m), dtype=complex)
     beta = np.linalg.norm(v)
-    Q[0] = v / beta
+    if not np.isfinite(beta):
+        raise ValueError("evolve: the propagated state overflows (L's entries or the span of times too large)")
+    np.multiply(v, 1.0 / beta, out=Q[0])
+    np.conjugate(Q[0], out=Qc[0])
     for j in range(m):
-        w = A @ Q[j]
-        for _ in range(2):
-            h = (Q[:j + 1] @ w.conj()).conj()                 # <q_i, w>, without copying Q
-            w = w - h @ Q[:j + 1]
-            H[:j + 1, j] += h
-        H[j + 1, j] = np.linalg.norm(w)
-        if H[j + 1, j].real <= 1e-14 * beta:
+        w = matvec(Q[j])
+        h = Qc[:j + 1] @ w
+        w -= h @ Q[:j + 1]
+        norm2, h2 = np.vdot(w, w).real, np.vdot(h, h).real
+        if norm2 < h2:                              # cancellation (|w| fell below 1/sqrt 2 of |A q_j|): once more
+            g = Qc[:j + 1] @ w
+            w -= g @ Q[:j + 1]
+            h += g
+            norm2 = np.vdot(w, w).real
+        if not np.isfinite(norm2):
+            raise ValueError("evolve: the propagated state overflows (L's entries or the span of times too large)")
+        H[:j + 1, j] = h
+        H[j + 1, j] = norm = np.sqrt(norm2)
+        if norm <= 1e-14 * beta:
             return Q[:j + 1], H[:j + 2, :j + 1], beta
-        Q[j + 1] = w / H[j + 1, j]
+        np.multiply(w, 1.0 / norm, out=Q[j + 1])
+        np.conjugate(Q[j + 1], out=Qc[j + 1])
     return Q[:m], H, beta
 
 
-def _krylov_uniform(A, out: np.ndarray, dt: float, m: int, tol: float) -> None:
+def _small_powers(E: np.ndarray, w0: np.ndarray, count: int) -> np.ndarray:
+    """Rows E^1 w0, ..., E^count w0 (shape (count, m)) by doubling: log2(count) small matrix products."""
+    W = np.empty((count + 1, w0.shape[0]), dtype=complex)
+    W[0] = w0
+    filled, Em = 1, E.T                                             # row form: W[k] = W[0] (E^T)^k
+    while filled <= count:
+        size = min(filled, count + 1 - filled)
+        W[filled:filled + size] = W[:size] @ Em
+        filled += size
+        if filled <= count:
+            Em = Em @ Em
+    return W[1:]
+
+
+def _krylov_uniform(A, out: np.ndarray, dt: float, m: int, tol: float) -> int:
     """out[k] = exp(k dt A) out[0] for every row k of ``out`` (T, n), by restarted Arnoldi.
 
     From the current state, one Krylov space of dimension m serves as many grid steps as its
     a-posteriori error estimate beta h_{m+1,m} |e_m^T exp(s H_m) e_1| (Saad 1992) stays below
     ``tol``; then it restarts from the last accepted grid point.  The number of products with A
-    grows with ||A|| t_total, not with the number of time points.
+    grows with ||A|| t_total, not with the number of time points.  The small coefficient vectors
+    exp(k dt H_m) beta e_1 of a whole run of grid points come from powers of exp(dt H_m) by
+    doubling, and the states of the run from one matrix product with the basis.  Returns the
+    number of Krylov spaces built.
     """
-    n_steps, k = out.shape[0] - 1, 0
+    n_steps, k, restarts, guess = out.shape[0] - 1, 0, 0, 16
+    matvec = _csr_matvec(A) if scipy.sparse.isspmatrix_csr(A) else A.dot
     while k < n_steps:
-        Q, H, beta = _arnoldi(A, out[k], m)
+        Q, H, beta = _arnoldi(A, out[k], m, matvec)
+        restarts += 1
         size = Q.shape[0]
         E, h_next = scipy.linalg.expm(dt * H[:size, :size]), abs(H[size, size - 1])
         w = np.zeros(size, dtype=complex)
         w[0] = beta
-        coeffs = []
-        while k + len(coeffs) < n_steps:
-            w = E @ w
-            if not h_next * abs(w[-1]) <= tol:          # also catches overflow (nan)
+        accepted = 0
+        while k + accepted < n_steps:
+            count = min(guess, n_steps - k - accepted)
+            W = _small_powers(E, w, count)
+            ok = (h_next * np.abs(W[:, -1]) <= tol) & np.isfinite(W).all(axis=1)      # False for overflow
+            good = count if ok.all() else int(np.argmin(ok))
+            if good:
+                out[k + 1 + accepted:k + 1 + accepted + good] = W[:good] @ Q
+                accepted += good
+                w = W[good - 1]
+            if good < count:
                 break
-            coeffs.append(w)
-        if not coeffs:                                  # one grid step is too long for this basis
+            guess *= 2
+        if accepted == 0:                               # one grid step is too long for this basis
             out[k + 1] = scipy.sparse.linalg.expm_multiply(dt * A, out[k])
+            validate.finite_result(out[k + 1], "evolve: the propagated state overflows (L's entries or the span "
+                                               "of times too large)")
             k += 1
             continue
-        out[k + 1:k + 1 + len(coeffs)] = np.array(coeffs) @ Q
-        k += len(coeffs)
+        guess = max(4, accepted + accepted // 4)
+        k += accepted
+    return restarts
 
 
 def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
@@ -366,7 +466,13 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
         raise ValueError(f"rho0 is {rho0.shape[-1]}-dimensional but L acts on d = {d}")
     t = _check_times(times)
     if method == "auto":
-        method = choose_method(d * d, is_uniform(t))
+        uniform = is_uniform(t)
+        if uniform and d * d <= DENSE_LIMIT:
+            nnz = L.nnz if scipy.sparse.issparse(L) else int(np.count_nonzero(L))
+            norm_span = _norm_1(L) * float(t[-1] - t[0])
+            method = choose_method(d * d, True, n_times=t.size, nnz=nnz, norm_span=norm_span)
+        else:
+            method = choose_method(d * d, uniform)
     if method not in ("step", "eig", "krylov", "expm_multiply"):
         raise ValueError(f"method must be 'auto', 'step', 'eig', 'krylov' or 'expm_multiply', got {method!r}")
     if method == "krylov" and not is_uniform(t):
@@ -379,8 +485,7 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
         vecs[:, 0] = V0.T
         for b in range(V0.shape[1]):
             _krylov_uniform(A, vecs[b], t[1] - t[0] if t.size > 1 else 0.0, min(KRYLOV_DIM, d * d), KRYLOV_TOL)
-        validate.finite_result(vecs, "evolve: the propagated state overflows (L's entries or the span of times too large)")
-        rho = unvec(vecs, d)
+        rho = vecs.reshape(*vecs.shape[:2], d, d).swapaxes(-1, -2)     # unvec; finite: checked on the way
         return rho if batched else rho[0]
     out = np.empty((t.size, d * d, V0.shape[1]), dtype=complex)          # (T, n, B)
     out[0] = V0
@@ -401,7 +506,8 @@ def evolve(L, rho0, times, *, method: str = "auto") -> np.ndarray:
             else:
                 coef = np.linalg.solve(V, V0)                            # (n, B)
                 phases = np.exp(np.outer(t - t[0], lam))                 # (T, n)
-                out[:] = np.einsum("ij,tj,jb->tib", V, phases, coef)
+                for b in range(coef.shape[1]):                          # one matrix product per state
+                    out[:, :, b] = (phases * coef[:, b]) @ V.T
         if method == "step" and is_uniform(t) and t.size > 1:
             _powers_into(scipy.linalg.expm((t[1] - t[0]) * Ld), out)
         elif method == "step":
@@ -493,6 +599,13 @@ def steady_state(L) -> np.ndarray:
     rho = unvec(x, d)
     rho = 0.5 * (rho + rho.conj().T)
     return check_density_matrix(rho / np.trace(rho).real, "steady state", atol=1e-7)
+
+
+def _norm_1(L) -> float:
+    """||L||_1, the largest column sum of |L_ij| (a bound on the rates: |lambda| <= ||L||_1)."""
+    if scipy.sparse.issparse(L):
+        return float(abs(L).sum(axis=0).max()) if L.nnz else 0.0
+    return float(np.abs(L).sum(axis=0).max())
 
 
 def _norm(L) -> float:
