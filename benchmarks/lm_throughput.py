@@ -14,7 +14,8 @@ beat, since every parameter still costs its matrix product per token):
 Prints a table and every family's ratio to the transformer; the last line is a JSON object mapping
 each context length to the training tokens/s ratio (dissipative / transformer).  On CUDA the step
 runs under bf16 autocast and ``--peak-tflops`` (the GPU's dense bf16 peak) gives the model FLOPs
-utilisation, with 6 x parameters x tokens (+ the attention's 6 L T d per token for the transformer).
+utilisation, with the FLOPs per token of ``genphys.lm.train.flops_per_token`` (the count chapter 7's
+estimates and the comparison's FLOPs axis use).
 
     python benchmarks/lm_throughput.py [--contexts 256 512 1024 2048 4096] [--repeats 3] [--threads 1] [--save]
 """
@@ -31,6 +32,7 @@ import torch
 
 from genphys import config
 from genphys.lm.models import KINDS, LM, ModelConfig, build_model, count_params, matched_configs
+from genphys.lm.train import flops_per_token
 
 ARTIFACT = "ch07-throughput"
 
@@ -159,8 +161,8 @@ def main(argv=None) -> dict:
                 train_step_time(models[k], opts[k], idx, device)
                 row[f"{k}_peak_MB"] = torch.cuda.max_memory_allocated() / 2**20
                 if args.peak_tflops:
-                    attention = 6 * base.n_layers * T * base.d_model if k == "transformer" else 0
-                    flops = (6 * models[k].num_params() + attention) * row[f"{k}_train_tok_s"]
+                    per_token = flops_per_token(k, cfgs[k], T) if k in cfgs else 6 * models[k].num_params()
+                    flops = per_token * row[f"{k}_train_tok_s"]
                     row[f"{k}_mfu"] = flops / (args.peak_tflops * 1e12)
             if k in ("dissipative", "transformer"):
                 row[f"{k}_gen_tok_s"], mem = generation(models[k], T, args.gen_steps, device)

@@ -454,6 +454,20 @@ def test_no_estimate_without_progress_or_from_a_single_timed_step(full):
         assert not any(ESTIMATE.match(line) for line in lines)
 
 
+def test_flops_per_token_times_tokens_is_the_training_flops_and_refuses_bad_input():
+    for kind in ("dissipative", "transformer"):
+        cfg = train.preset("tiny", kind)
+        assert train.flops_per_token(kind, cfg.model, cfg.seq_len) * cfg.tokens == train.training_flops(cfg)
+    cfg = train.preset("tiny", "transformer")
+    longer = train.flops_per_token("transformer", cfg.model, 2 * cfg.seq_len)
+    assert longer - train.flops_per_token("transformer", cfg.model, cfg.seq_len) == \
+        6 * cfg.model.n_layers * cfg.seq_len * cfg.model.d_model           # attention grows with the context
+    with pytest.raises(ValueError, match="seq_len"):
+        train.flops_per_token("transformer", cfg.model, 0)
+    with pytest.raises(TypeError, match="model"):
+        train.flops_per_token("transformer", {"d_model": 8}, 16)
+
+
 def test_training_flops_count_six_n_d_plus_softmax_attention():
     for kind in models.KINDS:
         cfg = train.preset("tiny", kind, steps=7)

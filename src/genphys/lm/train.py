@@ -30,7 +30,8 @@ import sys
 
 __all__ = ["BF16_CAPABILITY", "GPU_DEFAULT_KINDS", "LIVE_KINDS", "ESTIMATE_AFTER", "ASSUMED_MFU", "NonFiniteLoss",
            "RunInterrupted", "Card", "preset", "kinds_to_train", "precision_for", "choose_precision",
-           "training_flops", "estimated_seconds", "lr_at", "make_tokenizer", "max_multiplier", "train", "main"]
+           "flops_per_token", "training_flops", "estimated_seconds", "lr_at", "make_tokenizer", "max_multiplier",
+           "train", "main"]
 
 #: The command's name, as its one-line messages begin.
 PROG = "python -m genphys.lm.train"
@@ -200,13 +201,20 @@ def _mixer_class(kind: str) -> str:
     return "recurrent" if kind in RECURRENT else "attention"
 
 
+def flops_per_token(kind: str, model: ModelConfig, seq_len: int) -> float:
+    """Training FLOPs per token of a ``kind`` model: 6 N (N parameters: forward 2 N, backward 4 N), plus softmax
+    attention's 6 L T d (T = ``seq_len``; half of it masked, both counted); the recurrent scans, O(modes) per token,
+    are left out."""
+    validate.instance(model, "model", ModelConfig, "a ModelConfig")
+    seq_len = validate.integer(seq_len, "seq_len", low=1)
+    attention = 6 * model.n_layers * seq_len * model.d_model if _mixer_class(kind) == "attention" else 0
+    return float(6 * count_params(kind, model) + attention)
+
+
 def training_flops(cfg: TrainConfig) -> float:
-    """Training FLOPs of ``cfg``: 6 N D (N parameters, D tokens), plus softmax attention's 6 L T d per token
-    (half of it masked, both counted); the recurrent scans, O(modes) per token, are left out."""
+    """Training FLOPs of ``cfg``: :func:`flops_per_token` times the tokens it trains on."""
     validate.instance(cfg, "cfg", TrainConfig, "a TrainConfig")
-    params = count_params(cfg.kind, cfg.model)
-    attention = 6 * cfg.model.n_layers * cfg.seq_len * cfg.model.d_model if _mixer_class(cfg.kind) == "attention" else 0
-    return float((6 * params + attention) * cfg.tokens)
+    return flops_per_token(cfg.kind, cfg.model, cfg.seq_len) * cfg.tokens
 
 
 def estimated_seconds(cfg: TrainConfig, card: str) -> float:
