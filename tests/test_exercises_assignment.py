@@ -8,7 +8,7 @@ from itertools import count
 import pytest
 
 from genphys.exercises import assignment
-from genphys.exercises.feedback import MIME
+from genphys.exercises.feedback import RECORD
 
 
 IDS = count()
@@ -118,7 +118,8 @@ def test_the_command_makes_several_into_a_folder_and_errors_in_one_line(tmp_path
 def test_records_are_read_back_from_outputs():
     record = {"exercise": "9.1", "correct": True, "message": "ok"}
     executed = chapter(code("check_it(x)", ["self-check"],
-                            outputs=[{"output_type": "execute_result", "data": {MIME: record, "text/plain": "ok"}}]))
+                            outputs=[{"output_type": "execute_result", "data": {"text/plain": "ok"},
+                                      "metadata": {RECORD: record}}]))
     assert assignment.feedback_records(executed) == [record]
 
 

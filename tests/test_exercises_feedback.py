@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from genphys.exercises.feedback import MIME, Feedback, compare_array, compare_value, correct, not_yet
+from genphys.exercises.feedback import RECORD, Feedback, compare_array, compare_value, correct, not_yet
 
 REFERENCE = np.array([0.0, -0.3, -0.35 + 1.5j, -0.35 - 1.5j])
 
@@ -72,6 +72,6 @@ def test_a_verdict_shows_as_one_line_and_stores_a_record_for_grading():
     yes, no = correct("1.4"), not_yet("1.4", "off by one.")
     assert bool(yes) and not bool(no)
     assert str(no) == repr(no) == "Exercise 1.4. Not yet: off by one."
-    bundle = no._repr_mimebundle_()
-    assert bundle["text/plain"] == str(no)
-    assert bundle[MIME] == {"exercise": "1.4", "correct": False, "message": "off by one."}
+    data, metadata = no._repr_mimebundle_()
+    assert data == {"text/plain": str(no)}
+    assert metadata[RECORD] == {"exercise": "1.4", "correct": False, "message": "off by one."}

@@ -534,3 +534,32 @@ def test_the_constant_gain_layer_is_the_steady_state_kalman_filter_of_its_action
         q = measurement.noise_ratio(r[k], g[k])                   # sigma^2 = 1; the filtered variance is then g_k
         action = path_integral.ModeAction(c[:, k], complex(r[k], mix.freq[k].item()), q, 1.0, u[:, k], 0.0, g[k])
         assert np.abs(path_integral.filter_from_action(action) - psi[:, k]).max() < 1e-10
+
+
+def test_zeroing_the_context_target_equals_zero_values_and_is_undone_on_exit():
+    """The ablation c_t = 0: the same as a value projection of zeros (then every c_t is 0), in training form and
+    in generation; a model without context targets is untouched; the layers are restored afterwards."""
+    torch.manual_seed(3)
+    model = build_model("dissipative", CFG).double()
+    idx = torch.randint(0, CFG.vocab_size, (2, 13))
+    with torch.no_grad():
+        before = model(idx)
+        with models.without_context_target(model) as zeroed:
+            ablated = model(idx)
+            state, steps = model.init_state(2), []
+            for t in range(idx.shape[1]):
+                logits, state = model.step(idx[:, t], state)
+                steps.append(logits)
+        assert zeroed == CFG.n_layers
+        assert torch.allclose(model(idx), before)                          # restored
+        for layer in model.spectral_modules():
+            layer.value.weight.zero_()
+        assert (ablated - model(idx)).abs().max().item() < 1e-12
+        assert (torch.stack(steps, 1) - ablated).abs().max().item() < 1e-9
+        assert not torch.allclose(ablated, before)
+    for kind in ("no_context", "transformer", "measured_memory"):
+        with models.without_context_target(build_model(kind, CFG)) as zeroed:
+            assert zeroed == 0
+    with pytest.raises(TypeError, match="model"):
+        with models.without_context_target("dissipative"):
+            pass

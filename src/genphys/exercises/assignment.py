@@ -41,7 +41,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from genphys.exercises.feedback import MIME
+from genphys.exercises.feedback import RECORD
 
 __all__ = ["KINDS", "TAGS", "EXERCISE_HEAD", "exercises", "problems", "student_version", "make",
            "feedback_records", "grade", "main"]
@@ -182,7 +182,7 @@ def feedback_records(executed) -> list[dict]:
     records = []
     for cell in nb.get("cells", []):
         for output in cell.get("outputs", []):
-            record = output.get("data", {}).get(MIME)
+            record = output.get("metadata", {}).get(RECORD)
             if record is not None:
                 records.append(record)
     return records

@@ -8,7 +8,7 @@ a missing answer, a wrong type or shape, a NaN, a sign, a complex conjugate, a f
 values in another order, or the largest deviation and where it sits.
 
 In a notebook a Feedback shows as one line, ``Correct: ...`` or ``Not yet: ...``, and carries a
-machine-readable copy (MIME type :data:`MIME`: exercise, correct, message) that
+machine-readable copy in the output's metadata (key :data:`RECORD`: exercise, correct, message) that
 :mod:`genphys.exercises.assignment` reads back when it grades executed notebooks.
 """
 
@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Feedback", "MIME", "STUB", "correct", "not_yet", "unanswered", "as_array", "agrees", "nearest_order",
+__all__ = ["Feedback", "RECORD", "STUB", "correct", "not_yet", "unanswered", "as_array", "agrees", "nearest_order",
            "compare_array", "compare_value"]
 
-#: The MIME type under which a Feedback's record is stored in a notebook's outputs.
-MIME = "application/vnd.genphys.feedback+json"
+#: The key of an output's metadata under which a Feedback's record is stored (metadata, not a MIME type of its own:
+#: the book's renderer would warn about a type it cannot show).
+RECORD = "genphys_feedback"
 #: What a stub assigns to every name the reader must fill in (``answer = ...``).
 STUB = Ellipsis
 
@@ -47,7 +48,7 @@ class Feedback:
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         record = {"exercise": self.exercise, "correct": self.correct, "message": self.message}
-        return {"text/plain": str(self), MIME: record}
+        return {"text/plain": str(self)}, {RECORD: record}
 
 
 def correct(exercise: str, message: str = "your answer agrees with the reference.") -> Feedback:

@@ -441,6 +441,7 @@ def run_one(cfg: dict, spec: tuple, tok_text: str) -> dict:
     from genphys.lm import sample, spectra
     from genphys.lm.checkpoint import tokenizer_from_text
     from genphys.lm.evaluate import evaluate
+    from genphys.lm.models import without_context_target
     from genphys.lm.train import NonFiniteLoss, train, training_flops
 
     kind, lr, seed, budget = spec
@@ -472,6 +473,12 @@ def run_one(cfg: dict, spec: tuple, tok_text: str) -> dict:
     if mentions is not None:
         row["recall_nats"], row["other_nats"] = t["recall"]["nats_per_token"], t["other"]["nats_per_token"]
         row["recall_tokens"] = t["recall"]["tokens"]
+    with without_context_target(model) as zeroed:                   # the ablation at inference: c_t = 0
+        if zeroed:
+            a = evaluate(model, tok, test, window=c.seq_len, mentions=mentions)
+            row["ablated_test_bits_per_byte"] = a["bits_per_byte"]
+            if mentions is not None:
+                row["ablated_recall_nats"] = a["recall"]["nats_per_token"]
     if seed == cfg["seeds"][0]:
         if model.spectral_modules():
             varies = any(m.varies_with_token for m in model.spectral_modules())

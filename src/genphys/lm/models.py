@@ -29,6 +29,7 @@ positions.  Parameter counts are matched across families by the gated-MLP width
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import asdict, dataclass, replace
 
@@ -38,12 +39,13 @@ from torch import nn
 
 from genphys import validate
 
-__all__ = ["KINDS", "RECURRENT", "EPS", "ModelConfig", "RMSNorm", "GatedMLP", "scan_loop", "scan", "elu_feature",
+__all__ = ["KINDS", "RECURRENT", "EPS", "ModelConfig", "RMSNorm", "GatedMLP", "scan_loop", "scan", "scan_demodulated",
+           "elu_feature",
            "linear_attention_loop", "linear_attention", "Recurrent", "Mixer", "GAIN_LOGIT_0", "initial_memory",
            "Measured", "Dissipative", "NoContext", "Selective", "Hamiltonian", "HamiltonianNorm",
            "HamiltonianMeasured", "DecayOnly", "delta_rule_step", "delta_rule_loop", "delta_rule_chunked",
            "MeasuredMemory", "MIXERS", "rotary", "CausalSelfAttention", "Block", "LM", "family_version",
-           "build_model", "count_params", "initial_multipliers", "matched_configs"]
+           "without_context_target", "build_model", "count_params", "initial_multipliers", "matched_configs"]
 
 #: Every family, the transformer last.
 KINDS = ("dissipative", "selective", "hamiltonian", "hamiltonian_norm", "hamiltonian_measured", "decay_only",
@@ -248,6 +250,7 @@ class Mixer(Recurrent):
 
     context = True         # whether the layer has a context target c_t
     normalised = False     # whether the readout sees RMSNorm(psi)
+    context_ablated = False  # set by without_context_target: c_t = 0 at inference (an ablation)
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -314,7 +317,7 @@ class Mixer(Recurrent):
 
     def context_target(self, x, sequential: bool = False):
         """c_t by causal linear attention over heads of modes (eq. ch7-context); zero without context."""
-        if not self.context:
+        if not self.context or self.context_ablated:
             return torch.zeros(*x.shape[:-1], self.cfg.n_modes, dtype=_complex(x.dtype), device=x.device)
         q, k, v = self._heads(elu_feature(self.query(x))), self._heads(elu_feature(self.key(x))), self._heads(self.value(x))
         out = linear_attention_loop(q, k, v) if sequential else linear_attention(q, k, v, self.cfg.chunk)
@@ -347,7 +350,7 @@ class Mixer(Recurrent):
         return self.read(state["psi"]), state
 
     def context_step(self, x, state):
-        if not self.context:
+        if not self.context or self.context_ablated:
             return torch.zeros_like(state["psi"])
         heads = lambda y: y.unflatten(-1, (self.cfg.n_heads, -1))                       # noqa: E731
         q, k, v = heads(elu_feature(self.query(x))), heads(elu_feature(self.key(x))), heads(self.value(x))
@@ -882,6 +885,23 @@ def family_version(kind: str) -> int:
     """The version of family ``kind``'s code (its mixer's ``version``): a stored run records it from version 2 on."""
     validate.one_of(kind, "kind", KINDS)
     return MIXERS[kind].version if kind in MIXERS else CausalSelfAttention.version
+
+
+@contextlib.contextmanager
+def without_context_target(model: LM):
+    """Within the block, every layer of ``model`` that has a context target runs with c_t = 0 (eq. ch7-filter with
+    the target zeroed: b_t = (1 - g) u_t), in training form and in generation; the weights are untouched. The
+    ablation at inference of chapter 8: how much a trained model's predictions rest on its context target.
+    Yields the number of layers it zeroed (0 for a model without context targets); restores them on exit."""
+    validate.instance(model, "model", LM, "a genphys.lm.models.LM")
+    layers = [m for m in model.spectral_modules() if m.context]
+    for layer in layers:
+        layer.context_ablated = True
+    try:
+        yield len(layers)
+    finally:
+        for layer in layers:
+            layer.context_ablated = False
 
 
 def build_model(kind: str, cfg: ModelConfig) -> LM:
