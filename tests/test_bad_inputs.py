@@ -829,6 +829,21 @@ def _specs_physics() -> list[Spec]:
              lambda: dict(A=SZ2, pre=np.array([1.0, 1.0]), post=np.array([1.0, 0.2])),
              {"A": Arg("matrix", complex_ok=True), "pre": Arg("array", complex_ok=True),
               "post": Arg("array", complex_ok=True)}))
+    psi3 = np.array([0.6, 0.5, 0.62])
+    A3 = np.diag([1.0, -1.0, 0.5])
+    add(Spec("measurement.weak_update", measurement.weak_update,
+             lambda: dict(A=A3, psi=psi3, q=0.7, sigma=10.0, form="typical"),
+             {"A": Arg("matrix", complex_ok=True, huge_ok=False), "psi": Arg("array", complex_ok=True),
+              "q": REAL, "sigma": POS, "form": Arg("choice")},
+             extra=[("not Hermitian", "A", dict(A=np.array([[1.0, 2.0, 0], [0.0, 1.0, 0], [0, 0, 1.0]])), ERROR),
+                    ("zero state", "psi", dict(psi=np.zeros(3)), ERROR)]))
+    add(Spec("measurement.sse_step", measurement.sse_step, lambda: dict(A=A3, psi=psi3, dW=0.1, k=1.0, dt=0.01),
+             {"A": Arg("matrix", complex_ok=True, huge_ok=False), "psi": Arg("array", complex_ok=True),
+              "dW": REAL, "k": NONNEG, "dt": NONNEG}))
+    add(Spec("measurement.averaged_state", measurement.averaged_state,
+             lambda: dict(A=A3, psi=psi3, sigma=2.0, form="kraus", nodes=60),
+             {"A": Arg("matrix", complex_ok=True, huge_ok=False), "psi": Arg("array", complex_ok=True),
+              "sigma": POS, "form": Arg("choice"), "nodes": _int(1, 400)}))
     add(Spec("measurement.postselected_pointer_mean", measurement.postselected_pointer_mean,
              lambda: dict(A=SZ2, pre=np.array([1.0, 1.0]), post=np.array([1.0, 0.2]), sigma=0.7),
              {"A": Arg("matrix", complex_ok=True), "pre": Arg("array", complex_ok=True),
@@ -855,6 +870,13 @@ def _specs_physics() -> list[Spec]:
              {"x0": REAL, "x1": REAL, "t": POS, "N": _int(1, pi.MAX_SLICES), "gamma": POS, "D": POS,
               "scheme": Arg("choice")},
              oracle=_scalar_oracle(_sliced_reference, ("x0", "x1", "t", "N", "gamma", "D", "scheme"), 1e-8)))
+    add(Spec("path_integral.tridiagonal_logdet", pi.tridiagonal_logdet,
+             lambda: dict(diagonal=np.array([2.0, 2.5, 3.0]), off_diagonal=np.array([-1.0, 0.5j])),
+             {"diagonal": Arg("array"), "off_diagonal": Arg("array", complex_ok=True)},
+             extra=[("not positive definite", "diagonal", dict(diagonal=np.array([1.0, -2.5, 3.0])), ERROR)],
+             oracle=lambda kw, r: np.isclose(r, np.linalg.slogdet(
+                 np.diag(kw["diagonal"]) + np.diag(kw["off_diagonal"], -1)
+                 + np.diag(np.conj(kw["off_diagonal"]), 1))[1], rtol=1e-12)))
     add(Spec("path_integral.gelfand_yaglom", pi.gelfand_yaglom, lambda: dict(omega=1.3, T=2.0, N=40, log=False),
              {"omega": NONNEG, "T": POS, "N": _int(1, pi.MAX_SLICES), "log": FLAG},
              oracle=lambda kw, r: _mp_close(r, mpmath.log(_gy_reference(kw["omega"], kw["T"], kw["N"])) if kw["log"]

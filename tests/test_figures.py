@@ -57,7 +57,7 @@ def test_chapter_figures_are_legible_at_column_width(path):
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason="chapter 7's figures: fixes listed for its author in issue 15")
+@pytest.mark.xfail(strict=True, reason="figures of a page being rewritten (bookhtml.PENDING)")
 @pytest.mark.parametrize("path", [p for p in bookfiles.book_notebooks() if p.stem in PENDING],
                          ids=lambda p: p.stem)
 def test_pending_chapter_figures_are_legible(path):

@@ -33,7 +33,7 @@ CHAPTER = {
     "genphys.exercises": 0, "genphys.exercises.feedback": 0, "genphys.exercises.assignment": 0,
     "genphys.exercises.histories": 1, "genphys.exercises.fock": 2, "genphys.exercises.lindblad": 3,
     "genphys.exercises.koopman": 4, "genphys.exercises.measurement": 5, "genphys.exercises.path_integral": 6,
-    "genphys.exercises.lm": 7,
+    "genphys.exercises.lm": 7, "genphys.exercises.report": 8,
 }
 
 

@@ -105,12 +105,26 @@ def test_the_claims_name_families_scores_and_budgets_of_the_experiment():
     for claim in report.CLAIMS:
         assert {claim.better, claim.worse} <= set(models.KINDS)
         assert claim.score in ("test_bits_per_byte", "recall_nats")
+        assert claim.worse_score in (None, "ablated_recall_nats", "ablated_test_bits_per_byte")
+        assert claim.better != claim.worse or claim.worse_score is not None
         for kind in (claim.better, claim.worse):
             assert set(claim.budgets) <= set(plan["budgets"][kind]), (claim.slug, kind)
     with pytest.raises(TypeError, match="tuple of budgets"):
         report.Claim("x", "t", "a", "b", budgets=[1])
     with pytest.raises(ValueError, match="budgets"):
         report.Claim("x", "t", "a", "b", budgets=(0,))
+
+
+def test_a_claim_can_pair_a_family_with_its_own_ablation():
+    runs = [{"kind": "a", "seed": s, "budget": 16, "recall_nats": 1.0 + 0.01 * s,
+             "ablated_recall_nats": 1.5 + 0.01 * s + 0.001 * (s % 2)} for s in range(6)]
+    runs.append({"kind": "a", "seed": 6, "budget": 16, "recall_nats": 1.0})       # stored before the ablation
+    claim = report.Claim("use", "a uses its target", "a", "a", score="recall_nats",
+                         worse_score="ablated_recall_nats")
+    d, seeds = report.paired_differences(runs, claim, 16)
+    assert seeds == list(range(6)) and np.allclose(d, [0.5 + 0.001 * (s % 2) for s in range(6)])
+    with pytest.raises(ValueError, match="worse_score"):
+        report.Claim("x", "t", "a", "a", score="recall_nats")
 
 
 def test_the_planned_table_keeps_untested_pairs_in_holms_count():
@@ -147,3 +161,75 @@ def test_interval_slopes_show_a_regime_change():
     assert slopes[0]["slope"] == pytest.approx(np.log(2) / np.log(4), rel=1e-12)
     assert slopes[1]["slope"] == pytest.approx(np.log(8) / np.log(4), rel=1e-12)
     assert report.interval_slopes(table, floor=0.5)[1]["slope"] is None
+
+
+def test_by_family_budget_groups_the_seeds_in_order_and_skips_missing_scores():
+    runs = _runs({"a": 0.0, "b": 0.01}, seeds=range(3)) + _runs({"a": -0.1}, seeds=range(2), budget=4)
+    for r in runs:
+        r["tokens"] = 1000 * r["budget"]
+    runs[1]["test_bits_per_byte"] = None                     # family a, seed 1 at 1x diverged
+    rows = report.by_family_budget(runs, kinds=["b", "a"])
+    assert [(r["kind"], r["budget"], r["seeds"]) for r in rows] == [("b", 1, 3), ("a", 1, 2), ("a", 4, 2)]
+    a1 = [r["test_bits_per_byte"] for r in runs[:3] if r["test_bits_per_byte"] is not None]
+    assert rows[1]["values"] == a1 and rows[1]["mean"] == pytest.approx(np.mean(a1), abs=1e-15)
+    assert rows[1]["sd"] == pytest.approx(np.std(a1, ddof=1), rel=1e-12) and rows[2]["tokens"] == 4000
+    one = report.by_family_budget(runs[:1])
+    assert one[0]["sd"] is None and one[0]["seeds"] == 1
+
+
+def test_seed_coverage_counts_the_planned_seeds_stored_at_the_rate_used():
+    cfg = {"kinds": ["a", "b"], "budgets": {"a": [1, 4], "b": [1]}, "seeds": [0, 1, 2, 3]}
+    runs = _runs({"a": 0.0}, seeds=range(4)) + _runs({"b": 0.0}, seeds=range(2)) + _runs({"a": 0.0}, seeds=[9])
+    runs[0]["test_bits_per_byte"] = None
+    rows = report.seed_coverage(runs, cfg)
+    assert [(r["kind"], r["budget"], r["planned"], r["stored"]) for r in rows] == [
+        ("a", 1, 4, 3), ("a", 4, 4, 0), ("b", 1, 4, 2)]
+
+
+def test_shown_verdicts_and_counts_say_what_the_planned_table_holds():
+    claims = [report.Claim("ab", "a beats b", "a", "b", budgets=(1, 4)),
+              report.Claim("cd", "c beats d", "c", "d", score="recall_nats", budgets=(1,))]
+    runs = _runs({"a": 0.0, "b": 0.05, "c": 0.0, "d": 0.0})
+    for r in runs:
+        r["recall_nats"] = r["test_bits_per_byte"]
+    table = report.claim_table(runs, claims)
+    shown = report.shown_verdicts(table)
+    assert [r["budget"] for r in shown] == ["1x", "4x", "1x"]
+    assert shown[0]["effect"] == f"{table[0]['mean']:+.4f}" and shown[0]["verdict"] == "supported"
+    assert shown[0]["95 % interval"] == f"{table[0]['low']:+.4f} to {table[0]['high']:+.4f}"
+    assert shown[1]["effect"] == "" and shown[1]["verdict"] == "not run yet (0 paired seeds)"
+    assert shown[2]["score"] == "nats per repeat mention"
+    counts = report.verdict_counts(table)
+    assert (counts["planned"], counts["tested"], counts["supported"], counts["not resolved"]) == (3, 2, 1, 1)
+    assert counts["clear_of_zero"] == 1 + (table[2]["low"] > 0 or table[2]["high"] < 0)
+    assert counts["threshold"] == pytest.approx(0.05 / 3) and counts["smallest"]["slug"] == "ab"
+    assert report.verdict_counts(table[1:2])["smallest"] is None
+
+
+def test_seeds_needed_reaches_the_power_by_simulation_and_not_one_seed_earlier():
+    effect, sd = 0.005, 0.006
+    n = report.seeds_needed(effect, sd)
+    rng = np.random.default_rng(0)
+
+    def power(k, trials=20_000):
+        d = rng.normal(effect, sd, size=(trials, k))
+        return np.mean(stats.ttest_1samp(d, 0.0, axis=1).pvalue < 0.05)
+
+    assert power(n) >= 0.8 - 0.01 and power(n - 1) < 0.8 + 0.01
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    assert n >= (z * sd / effect) ** 2                       # the t-test needs at least the normal approximation
+    assert report.seeds_needed(effect, sd, alpha=0.05 / 27) > n
+    with pytest.raises(ValueError, match="max_seeds"):
+        report.seeds_needed(1e-6, 1.0, max_seeds=10)
+
+
+def test_throughput_quotes_the_ratios_at_the_contexts_asked():
+    rows = [{"context": c, "transformer_train_tok_s": 1000.0 / c, "dissipative_train_ratio": 1.0 + c / 4096,
+             "selective_train_ratio": 0.9, "no_mixing_train_ratio": 2.0, "gen_ratio": c / 512,
+             "transformer_gen_state_KB": c * 2.0, "dissipative_gen_state_KB": 64.0} for c in (1024, 4096)]
+    out = report.throughput(rows, ["dissipative", "selective", "hamiltonian"])
+    assert [r["context"] for r in out["table"]] == [1024, 4096]
+    assert set(out["table"][0]) == {"context", "transformer tokens/s", "dissipative", "selective", "no_mixing"}
+    q = out["quoted"]
+    assert q["ratio-4096"] == 2.0 and q["share-1024"] == pytest.approx(100 * 1.25 / 2.0)
+    assert q["gen-4096"] == 8.0 and q["cache"] == 128.0

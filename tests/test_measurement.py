@@ -1,5 +1,7 @@
 """genphys.measurement: information form = covariance form, the Kalman filter against brute force and scipy."""
 
+import math
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -428,3 +430,110 @@ def test_random_features_refuse_sizes_and_widths_they_cannot_hold():
         measurement.random_fourier_features(np.ones((3, 2)), 10**12, 1.0, 0)
     with pytest.raises(ValueError, match=r"phases omega . x overflow \(s = .* too small"):
         measurement.random_fourier_features(np.ones((3, 2)), 4, 1e-320, 0)
+
+
+# ----------------------------------------------------------------------------- the weak limit in two regimes
+
+def _random_observable(seed=3, n=4):
+    rng = np.random.default_rng(seed)
+    G = rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n))
+    psi = rng.normal(size=n) + 1j * rng.normal(size=n)
+    return G + G.conj().T, psi / np.linalg.norm(psi)
+
+
+def _exact_after_reading(A, psi, q, sigma):
+    """M_q psi / |M_q psi| with M_q ~ exp((2 q A - A^2) / (4 sigma^2)), by scipy's matrix exponential."""
+    out = scipy.linalg.expm((2 * q * A - A @ A) / (4 * sigma**2)) @ psi
+    return out / np.linalg.norm(out)
+
+
+def _remainder_orders(A, psi, reading, sigmas):
+    orders = {}
+    for form in ("seed", "fixed", "typical"):
+        r = []
+        for s in sigmas:
+            approx = measurement.weak_update(A, psi, reading(s), s, form)
+            r.append(np.linalg.norm(_exact_after_reading(A, psi, reading(s), s) - approx / np.linalg.norm(approx)))
+        orders[form] = float(-np.polyfit(np.log(sigmas), np.log(r), 1)[0])
+    return orders
+
+
+def test_the_kraus_form_is_the_normalised_pointer_update():
+    A, psi = _random_observable()
+    for q, s in ((0.3, 0.8), (-2.0, 5.0), (7.0, 40.0)):
+        # global phase: expm and the eigendecomposition agree as vectors, both from the same real exponent
+        assert np.abs(measurement.weak_update(A, psi, q, s, "kraus") - _exact_after_reading(A, psi, q, s)).max() < 1e-12
+
+
+def test_remainders_at_a_fixed_and_at_a_typical_reading():
+    """eqs. ch5-weak-update and ch5-typical-update against the exact state, for a random observable.
+
+    At a fixed q: eq. 25 leaves O(sigma^-2), the fixed-reading and typical-reading updates O(sigma^-4).
+    At q = <A> + z sigma: eq. 25 and the fixed-reading update leave O(sigma^-2), the typical-reading one O(sigma^-3).
+    """
+    A, psi = _random_observable()
+    mean = float(np.real(psi.conj() @ A @ psi))
+    sigmas = np.array([30.0, 100.0, 300.0, 1000.0])
+    fixed = _remainder_orders(A, psi, lambda s: 0.4, sigmas)
+    assert abs(fixed["seed"] - 2) < 0.1 and abs(fixed["fixed"] - 4) < 0.1 and abs(fixed["typical"] - 4) < 0.1
+    for z in (0.7, 2.0, -1.5):
+        typical = _remainder_orders(A, psi, lambda s: mean + z * s, sigmas)
+        assert abs(typical["seed"] - 2) < 0.15 and abs(typical["fixed"] - 2) < 0.15, (z, typical)
+        assert abs(typical["typical"] - 3) < 0.1, (z, typical)
+
+
+def test_the_sse_step_is_the_typical_update_at_unit_xi_and_keeps_the_norm_in_mean_square():
+    A, psi = _random_observable(seed=5, n=3)
+    mean = float(np.real(psi.conj() @ A @ psi))
+    k, dt = 0.7, 2e-3
+    sigma = 1 / math.sqrt(8 * k * dt)
+    for xi in (1.0, -1.0):
+        step = measurement.sse_step(A, psi, xi * math.sqrt(dt), k, dt)
+        typical = measurement.weak_update(A, psi, mean + xi * sigma, sigma, "typical")
+        assert np.abs(step - typical).max() < 1e-14
+        assert np.abs(measurement.weak_update(A, psi, mean + xi * sigma, sigma, "sse") - typical).max() < 1e-14
+    # E |psi + d psi|^2 over dW ~ N(0, dt): the two-point Gauss-Hermite rule is exact for a quadratic in dW
+    norms = [np.linalg.norm(measurement.sse_step(A, psi, x * math.sqrt(dt), k, dt)) ** 2 for x in (1.0, -1.0)]
+    B = A - mean * np.eye(3)
+    assert abs(np.mean(norms) - 1 - (k * dt) ** 2 * np.linalg.norm(B @ B @ psi) ** 2) < 1e-14
+
+
+def test_averaged_state_of_the_exact_update_is_the_dephased_state():
+    """One reading averaged over its distribution dephases the eigenbasis: rho_ab exp(-(a - b)^2 / (8 sigma^2))."""
+    A, psi = _random_observable(seed=8, n=3)
+    a, V = np.linalg.eigh(A)
+    rho = np.outer(psi, psi.conj())
+    for sigma in (5.0, 20.0, 100.0):                              # the weak limit: sigma >= half the spread
+        in_basis = V.conj().T @ rho @ V
+        dephased = V @ (in_basis * np.exp(-((a[:, None] - a[None, :]) ** 2) / (8 * sigma**2))) @ V.conj().T
+        averaged = measurement.averaged_state(A, psi, sigma, "kraus", nodes=80)
+        assert np.abs(averaged - dephased).max() < 1e-12
+        assert abs(np.trace(averaged) - 1) < 1e-12
+
+
+def test_averaged_sse_step_is_right_to_order_dt_squared_and_eq_25_only_to_order_dt():
+    A, psi = _random_observable(seed=8, n=3)
+    sigmas = np.array([10.0, 30.0, 100.0, 300.0])
+    exact = {s: measurement.averaged_state(A, psi, s, "kraus") for s in sigmas}
+    order_dt = {}
+    for form in ("seed", "fixed", "sse", "typical"):
+        errors = [np.abs(measurement.averaged_state(A, psi, s, form) - exact[s]).max() for s in sigmas]
+        order_dt[form] = float(-np.polyfit(np.log(sigmas), np.log(errors), 1)[0]) / 2   # sigma^-2 = 8 k dt
+    assert abs(order_dt["sse"] - 2) < 0.05 and abs(order_dt["typical"] - 2) < 0.05, order_dt
+    assert abs(order_dt["seed"] - 1) < 0.05 and abs(order_dt["fixed"] - 1) < 0.05, order_dt
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: measurement.weak_update(np.eye(2), [1, 0], 0.1, 1.0, "wang"), ValueError, "form"),
+    (lambda: measurement.weak_update(np.eye(2), [1, 0], 0.1, 0.0), ValueError, "sigma"),
+    (lambda: measurement.weak_update(np.eye(2), [0, 0], 0.1, 1.0), ValueError, "psi"),
+    (lambda: measurement.weak_update([[0, 1], [0, 0]], [1, 0], 0.1, 1.0), ValueError, "A"),
+    (lambda: measurement.weak_update(np.eye(2), [1, 0], math.nan, 1.0), ValueError, "q"),
+    (lambda: measurement.sse_step(np.eye(2), [1, 0], 0.1, -1.0, 0.1), ValueError, "k"),
+    (lambda: measurement.sse_step(np.eye(2), [1, 0], math.inf, 1.0, 0.1), ValueError, "dW"),
+    (lambda: measurement.averaged_state(np.eye(2), [1, 0], 1.0, nodes=1), ValueError, "nodes"),
+    (lambda: measurement.averaged_state(np.eye(2), [1, 0], 1.0, form="exact"), ValueError, "form"),
+])
+def test_weak_limit_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

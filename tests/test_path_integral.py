@@ -336,3 +336,68 @@ def test_mehler_kernel_at_long_times_small_times_and_far_points():
                          (0.0, 0.0, 0.5, 1e-300), (2.0, -1.0, 400.0, 1.5)):
         want = float(ref(xa, xb, t, w))
         assert abs(float(pi.mehler_kernel(xa, xb, t, w)) - want) <= 1e-12 * want + 1e-300
+
+
+# ----------------------------------------------------------------------------- the islands, linked to chapter 7
+
+def test_tridiagonal_logdet_against_numpy_and_the_oscillator_closed_form():
+    rng = np.random.default_rng(2)
+    for n in (1, 2, 7, 40):
+        off = rng.normal(size=n - 1) + 1j * rng.normal(size=n - 1)
+        diag = 2.5 + np.abs(rng.normal(size=n)) + np.r_[np.abs(off), 0] + np.r_[0, np.abs(off)]   # diagonally dominant
+        M = np.diag(diag).astype(complex) + np.diag(off, -1) + np.diag(off.conj(), 1)
+        assert abs(pi.tridiagonal_logdet(diag, off) - np.linalg.slogdet(M)[1]) < 1e-11
+    # the oscillator's matrix (eq. ch6-gy), also far beyond the float range of the determinant itself
+    for omega, T_, N in ((1.3, 2.0, 10), (1.3, 2.0, 1000), (4.0, 400.0, 5000)):
+        eps = T_ / N
+        logdet = pi.tridiagonal_logdet(np.full(N - 1, 2 + (eps * omega) ** 2), -np.ones(N - 2))
+        assert abs(logdet - pi.gelfand_yaglom(omega, T_, N, log=True)) < 1e-9 * max(1.0, abs(logdet))
+
+
+def test_tridiagonal_logdet_refuses_a_matrix_that_is_not_positive_definite():
+    with pytest.raises(ValueError, match="diagonal"):
+        pi.tridiagonal_logdet([1.0, 1.0], [2.0])
+    with pytest.raises(ValueError, match="off_diagonal"):
+        pi.tridiagonal_logdet([1.0, 1.0, 1.0], [0.1])
+
+
+@pytest.mark.parametrize("lam", [-0.05 + 0.4j, -1.5 + 2.0j, 0.3 - 0.1j])
+def test_the_actions_fluctuation_determinant_is_the_sum_of_log_innovation_variances(lam):
+    """ln det A + ln p0 + T ln(q sigma^2) = sum_t ln(Pi_t + sigma^2), and S_min the squared innovations (eq. ch6-evidence-split)."""
+    rng = np.random.default_rng(4)
+    T_ = 80
+    c = rng.normal(size=T_) + 1j * rng.normal(size=T_)
+    u = 0.2 * (rng.normal(size=T_) + 1j * rng.normal(size=T_))
+    action = pi.ModeAction(c, lam=lam, q=0.3, sigma2=0.6, u=u, m0=0.1 - 0.2j, p0=0.7)
+    run = measurement.kalman_filter(c[:, None], [[np.exp(lam)]], [[0.3]], [[0.6]], u=u[:, None], m0=[0.1 - 0.2j],
+                                    P0=[[0.7]])
+    A, b, c0 = action.quadratic_form(T_)
+    log_det = pi.tridiagonal_logdet(np.diag(A).real, np.diag(A, -1))
+    innovation_var = run.predicted_covariances[:, 0, 0].real + 0.6
+    assert abs(log_det + math.log(0.7) + T_ * math.log(0.3 * 0.6) - np.log(innovation_var).sum()) < 1e-9
+    S_min = float((c0 - b.conj() @ np.linalg.solve(A, b)).real)
+    squared = float((np.abs(c - run.predicted_means[:, 0]) ** 2 / innovation_var).sum())
+    assert abs(S_min - squared) < 1e-9 * squared
+    split = -S_min - log_det - math.log(0.7) - T_ * math.log(math.pi * 0.3 * 0.6)
+    assert abs(split - pi.log_evidence(action)) < 1e-9 * abs(split)
+
+
+def test_the_ornstein_uhlenbeck_kernel_is_the_transformed_mehler_kernel():
+    """p(x1, t | x0) = sqrt(p_s(x1) / p_s(x0)) e^{gamma t / 2} K_E(x1, x0; t) at m = 1/(2D), omega = gamma (eq. ch6-ou-mehler)."""
+    for x0, x1, t, gamma, D_ in ((0.3, -0.2, 1.0, 1.0, 0.5), (1.2, -0.4, 0.3, 2.0, 0.7), (-2.0, 1.5, 3.0, 0.05, 1.3)):
+        mehler = float(pi.mehler_kernel(x0, x1, t, gamma, mass=1 / (2 * D_)))
+        transformed = math.exp(-gamma * (x1**2 - x0**2) / (4 * D_) + gamma * t / 2) * mehler
+        assert abs(transformed / pi.ou_propagator(x0, x1, t, gamma, D_) - 1) < 1e-12
+
+
+def test_the_lattice_gap_of_a_modes_action_is_minus_log_its_multiplier():
+    """The lattice with (a omega)^2 = (1 - |a_k|)^2 / |a_k| has the gap E a = -ln|a_k| (eq. ch6-lattice-memory)."""
+    for radius in (0.05, 0.32, 0.7, 0.93, 0.995):
+        spacing = (1 - radius) / math.sqrt(radius)
+        assert abs(pi.lattice_gap(spacing, 1.0) * spacing + math.log(radius)) < 1e-12
+    # and the correlator of the stationary chain x_t = r x_{t-1} + noise is r^n: its covariance matrix's inverse
+    r, n = 0.8, 200
+    P = np.diag(np.full(n, 1 + r**2)) - r * (np.eye(n, k=1) + np.eye(n, k=-1))
+    P[0, 0] = P[-1, -1] = 1.0                                          # the stationary chain's ends
+    G = np.linalg.inv(P)
+    assert np.abs(G[100, 100:110] / G[100, 100] - r ** np.arange(10)).max() < 1e-12

@@ -12,7 +12,10 @@ pi^-n det(S)^-1 exp(-e^H S^-1 e) - the convention of chapter 7's complex modes.
 Quantum mechanically, an observable A is measured by coupling it to a pointer with a Gaussian
 wavefunction of width sigma; reading the pointer at q applies the Kraus operator
 M_q = phi_sigma(q - A) (von Neumann 1932), weak when sigma is large against the spread of A, with
-weak values (Aharonov, Albert and Vaidman 1988) when the system is post-selected.  The Gaussian
+weak values (Aharonov, Albert and Vaidman 1988) when the system is post-selected.  Its weak limit has
+two regimes (:func:`weak_update`): at a fixed reading the update is first order in sigma^-2; at a typical
+reading, q - <A> of order sigma, it is first order in 1/sigma, and read every dt with sigma^2 = 1 / (8 k dt)
+it becomes the stochastic Schroedinger equation of continuous measurement (:func:`sse_step`).  The Gaussian
 kernel exp(-|d|^2 / 2 s^2) and its random Fourier features (Rahimi and Recht 2007) are the
 maximum-entropy reading of the same action.
 """
@@ -30,7 +33,8 @@ from genphys import validate
 MAX_ENTRIES = 2**25
 
 __all__ = ["gaussian_update", "KalmanResult", "kalman_filter", "steady_state_gain", "pointer_wavefunction",
-           "pointer_kraus", "weak_value", "postselected_pointer_mean", "gaussian_kernel", "random_fourier_features"]
+           "pointer_kraus", "weak_value", "postselected_pointer_mean", "gaussian_kernel", "random_fourier_features",
+           "weak_update", "sse_step", "averaged_state"]
 
 
 def gaussian_update(mean, precision, W, v, sigma2) -> tuple[np.ndarray, np.ndarray]:
@@ -267,6 +271,115 @@ def postselected_pointer_mean(A, pre, post, sigma: float) -> float:
             raise ValueError("pre and post: the post-selection has probability zero")
         mean = float((overlap * (0.5 * a[:, None] + 0.5 * a[None, :])).sum().real / norm)
     return validate.finite_result(mean, "postselected_pointer_mean overflows (A too large)")
+
+
+# ----------------------------------------------------------------------------- the weak limit, two regimes
+
+#: The forms of :func:`weak_update`: the exact Kraus update, the fixed-reading expansion (eq. ch5-weak-update),
+#: the typical-reading expansion (eq. ch5-typical-update), Wang's equation 25, and one step of eq. ch5-sse.
+WEAK_FORMS = ("kraus", "fixed", "typical", "seed", "sse")
+
+
+def _observable_moments(A, psi) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """(A, psi normalised, (A - <A>) psi, (A - <A>)^2 psi, <A>, Delta A^2 = <A^2> - <A>^2)."""
+    A = _hermitian(A)
+    psi = _state(psi, "psi", A.shape[0])
+    mean = float(np.real(psi.conj() @ A @ psi))
+    y = A @ psi - mean * psi
+    y2 = A @ y - mean * y
+    spread = float(np.real(y.conj() @ y))
+    return A, psi, y, y2, mean, spread
+
+
+def weak_update(A, psi, q: float, sigma: float, form: str = "typical") -> np.ndarray:
+    """The state after the pointer of width ``sigma`` reads ``q``: exact, or one of its expansions in 1/sigma.
+
+    ``form``: "kraus" - M_q psi / |M_q psi| (eq. ch5-kraus), normalised; the others are the vectors their
+    equations write (normalise before comparing, their norm differs from one at the next order):
+    "fixed" - eq. ch5-weak-update, psi + q/(2 sigma^2) (A - <A>) psi - (A^2 - <A^2>) psi / (4 sigma^2), first
+    order in sigma^-2 at a fixed reading, remainder O(sigma^-4) there but O(sigma^-2) at a typical reading;
+    "typical" - eq. ch5-typical-update, with xi = (q - <A>) / sigma,
+    psi + xi/(2 sigma) (A - <A>) psi + [(xi^2 - 2)(A - <A>)^2 - 2 (xi^2 - 1) Delta A^2] psi / (8 sigma^2),
+    remainder O(sigma^-3) at a typical reading (xi of order one) and O(sigma^-4) at a fixed one;
+    "seed" - Wang's equation 25, psi + (q - <A>)/(2 sigma^2) (A - <A>) psi, remainder O(sigma^-2) in both regimes;
+    "sse" - one step of the stochastic Schroedinger equation (eq. ch5-sse, :func:`sse_step`) with
+    k dt = 1 / (8 sigma^2) and dW = xi sqrt(dt).  ``psi`` is normalised first.
+    """
+    form = validate.one_of(form, "form", WEAK_FORMS)
+    A, psi, y, y2, mean, spread = _observable_moments(A, psi)
+    q = validate.real(q, "q")
+    sigma = validate.real(sigma, "sigma", low=0, low_open=True)
+    if form == "kraus":
+        out = pointer_kraus(A, sigma, q) @ psi
+        norm = np.linalg.norm(out)
+        if not norm > 0:
+            raise ValueError(f"q = {q:g} is so far from the spectrum of A for sigma = {sigma:g} that M_q psi "
+                             "underflows to zero")
+        return out / norm
+    q, sigma = np.float64(q), np.float64(sigma)              # numpy floats: an overflow is inf, not an exception
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        xi = (q - mean) / sigma
+        if form == "fixed":
+            out = psi + q / (2 * sigma**2) * y - (A @ (A @ psi) - (spread + mean**2) * psi) / (4 * sigma**2)
+        elif form == "seed":
+            out = psi + xi / (2 * sigma) * y
+        elif form == "typical":
+            out = psi + xi / (2 * sigma) * y + ((xi**2 - 2) * y2 - 2 * (xi**2 - 1) * spread * psi) / (8 * sigma**2)
+        else:
+            dt = 1.0 / (8 * sigma**2)                                  # k = 1
+            if not (np.isfinite(dt) and np.isfinite(xi * np.sqrt(dt))):
+                raise ValueError(f"weak_update (sse): sigma = {sigma:g} and q = {q:g} give no finite time step")
+            out = sse_step(A, psi, float(xi * np.sqrt(dt)), 1.0, float(dt))
+    return validate.finite_result(out, f"weak_update ({form}): the expansion overflows (q, sigma or A too large)")
+
+
+def sse_step(A, psi, dW: float, k: float, dt: float) -> np.ndarray:
+    """One Euler-Maruyama step of the stochastic Schroedinger equation of continuous measurement (eq. ch5-sse).
+
+    psi + [-k (A - <A>)^2 dt + sqrt(2k) (A - <A>) dW] psi, with <A> in the (normalised) ``psi``: the
+    measurement of ``A`` at rate ``k`` read every ``dt`` with a pointer of variance 1 / (8 k dt), the
+    Wiener increment dW = xi sqrt(dt) from the reading q = <A> + xi / sqrt(8 k dt) (Jacobs and Steck 2006).
+    The step is normalised in mean square (E|psi + dpsi|^2 = 1 + O(dt^2)), not exactly.
+    """
+    A, psi, y, y2, _, _ = _observable_moments(A, psi)
+    dW = validate.real(dW, "dW")
+    k = validate.real(k, "k", low=0)
+    dt = validate.real(dt, "dt", low=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = psi - k * dt * y2 + math.sqrt(2 * k) * dW * y
+    return validate.finite_result(out, "sse_step overflows (A, k, dt or dW too large)")
+
+
+def averaged_state(A, psi, sigma: float, form: str = "kraus", nodes: int = 60) -> np.ndarray:
+    """The density matrix after one reading, averaged over the readings: sum_q p(q) |psi_q><psi_q|.
+
+    The reading has the density p(q) = sum_a |<a|psi>|^2 N(q; a, sigma^2) (eq. ch5-kraus); each component is
+    integrated by Gauss-Hermite quadrature with ``nodes`` nodes, and psi_q is :func:`weak_update` of ``form``,
+    normalised.  For "kraus" the exact answer is the dephased state rho_ab exp(-(a - b)^2 / (8 sigma^2)) in
+    the eigenbasis of A - with sigma^2 = 1 / (8 k dt) the Lindblad step exp(-k (a - b)^2 dt) of eq. ch5-sme;
+    the tests check the quadrature against it.  It is made for the weak limit: with sigma at least half the
+    spread of A's eigenvalues, 60 nodes reach round-off; a narrower pointer makes psi_q turn within a width
+    sigma^2 / (a - b) of q, and the quadrature then needs many more nodes.
+    """
+    form = validate.one_of(form, "form", WEAK_FORMS)
+    A, psi, *_ = _observable_moments(A, psi)
+    sigma = validate.real(sigma, "sigma", low=0, low_open=True)
+    nodes = validate.integer(nodes, "nodes", low=2, high=400)
+    from numpy.polynomial.hermite_e import hermegauss
+
+    x, w = hermegauss(nodes)
+    w = w / math.sqrt(2 * math.pi)
+    a, V = np.linalg.eigh(A)
+    weights = np.abs(V.conj().T @ psi) ** 2
+    rho = np.zeros(A.shape, dtype=complex)
+    for value, p in zip(a, weights):
+        if p == 0:
+            continue
+        for node, wn in zip(x, w):
+            v = weak_update(A, psi, float(value + sigma * node), sigma, form)
+            v = v / np.linalg.norm(v)
+            rho += p * wn * np.outer(v, v.conj())
+    return validate.finite_result(rho, "averaged_state overflows")
 
 
 # ----------------------------------------------------------------------------- kernels

@@ -8,7 +8,8 @@ integral is known in closed form (eq. ch6-gaussian).  This module computes
   approximations (:func:`time_sliced_propagator`, eq. ch6-slicing): Euler, midpoint with the
   Onsager-Machlup Jacobian term (eq. ch6-om), midpoint without it, and the exact one-step kernel
   - the intermediate points integrated out exactly, so the only error is the slicing's own;
-* the fluctuation determinant of Gel'fand and Yaglom (:func:`gelfand_yaglom`, eq. ch6-gy), the
+* the fluctuation determinant of Gel'fand and Yaglom (:func:`gelfand_yaglom`, eq. ch6-gy, and for any
+  Hermitian positive definite tridiagonal matrix :func:`tridiagonal_logdet`), the
   Mehler kernel of the harmonic oscillator (:func:`mehler_kernel`, eq. ch6-mehler) and the
   energy gap of the lattice oscillator (:func:`lattice_gap`, eq. ch6-lattice);
 * chapter 7's action (eq. ch6-action) as a Gaussian path integral: its causal stationary point
@@ -27,7 +28,7 @@ from genphys import validate
 
 __all__ = ["GaussianIntegral", "gaussian_integral", "ou_propagator", "SCHEMES", "time_sliced_propagator",
            "gelfand_yaglom", "mehler_kernel", "lattice_gap", "ModeAction", "filter_from_action",
-           "smoother_from_action", "log_evidence"]
+           "smoother_from_action", "log_evidence", "tridiagonal_logdet"]
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,32 @@ def gelfand_yaglom(omega: float, T: float, N: int, *, log: bool = False) -> floa
         raise ValueError(f"omega T = {wT:.6g}: the determinant e^{log_det:.6g} exceeds the float range; "
                          "pass log=True for its logarithm")
     return math.exp(log_det)
+
+
+def tridiagonal_logdet(diagonal, off_diagonal) -> float:
+    """ln det of a Hermitian positive definite tridiagonal matrix, by the Gel'fand-Yaglom recursion (eq. ch6-gy).
+
+    ``diagonal`` (n real entries d_k) and ``off_diagonal`` (n - 1 entries e_k = M[k, k-1], complex allowed, so
+    M[k-1, k] = conj(e_k)).  The determinants D_k of the leading k x k blocks obey the three-term recursion
+    D_k = d_k D_{k-1} - |e_k|^2 D_{k-2} of Gel'fand and Yaglom; it is run on the ratios p_k = D_k / D_{k-1},
+    p_k = d_k - |e_k|^2 / p_{k-1} (the pivots of the elimination), so that ln det = sum_k ln p_k never
+    overflows.  For chapter 7's action (:class:`ModeAction`) the pivots are the Kalman filter's variances and
+    the determinant is the normaliser of the evidence (eq. ch6-evidence).  A pivot that is not positive means
+    the matrix is not positive definite: a ValueError.  O(n).
+    """
+    d = validate.finite_array(diagonal, "diagonal", ndim=1, empty=False)
+    e = validate.finite_array(off_diagonal, "off_diagonal", dtype=complex, shape=(d.size - 1,))
+    e2 = np.abs(e) ** 2
+    total, pivot = 0.0, float(d[0])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for k in range(d.size):
+            if k:
+                pivot = float(d[k] - e2[k - 1] / pivot)
+            if not (pivot > 0 and math.isfinite(pivot)):
+                raise ValueError(f"diagonal and off_diagonal: pivot {k} of the elimination is {pivot:.6g}, "
+                                 "so the matrix is not positive definite")
+            total += math.log(pivot)
+    return validate.finite_result(total, "tridiagonal_logdet overflows")
 
 
 def mehler_kernel(xa, xb, t: float, omega: float, euclidean: bool = True, mass: float = 1.0,
