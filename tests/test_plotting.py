@@ -84,3 +84,67 @@ def test_a_notebook_with_controls_runs_headless_without_writing_into_their_outpu
     assert outputs == [[]]
     views = [o for o in nb.cells[0].outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
     assert len(views) == 1
+
+
+def _texts(ax) -> str:
+    """Every visible text of the figure that holds ``ax`` (inset axes and legends included)."""
+    from matplotlib.text import Text
+
+    ax.figure.canvas.draw()
+    return "\n".join(t.get_text() for t in ax.figure.findobj(Text) if t.get_visible())
+
+
+SCHEMATICS = {  # function -> texts its diagram must carry
+    "schematic_histories": ["prompt X = a", "prompt X = b", "horizon L = 2", "⊣ 0.3", "ab: 0.10",
+                            "sum of the leaves: 1.00", "complete history (ends with ⊣)"],
+    "schematic_fock": ["Ω", "aba", "ab⊣", r"$K_a$", r"$K_\dashv$", "27 texts", r"$r^*(e_a)$",
+                       "environment records"],
+    "schematic_open_system": [r"system: state $\rho$", "bath (environment)", "$c_1$", "CPTP map",
+                              "a history of tokens", "rotation"],
+    "schematic_koopman": ["state space: nonlinear", "observables: linear", r"spectrum of $\mathsf{K}$",
+                          "decay", "growth", "neutral", "lift", "$x^2$"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMATICS))
+def test_each_schematic_draws_its_labelled_elements_legibly(name):
+    plotting.use_style()
+    fig, ax = plt.subplots(figsize=plotting.SCHEMATIC_SIZE[name.removeprefix("schematic_")])
+    try:
+        assert getattr(plotting, name)(ax) is ax
+        text = _texts(ax)
+        missing = [label for label in SCHEMATICS[name] if label not in text]
+        assert not missing, f"{name} lacks {missing}"
+        assert plotting.check_legible(fig) >= 9.0
+        assert not ax.axison                      # a diagram, not a plot: no frame, no ticks
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        assert buffer.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+    finally:
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEMATICS))
+def test_a_schematic_without_axes_makes_its_own_figure_of_the_suggested_size(name):
+    ax = getattr(plotting, name)()
+    try:
+        width, height = ax.figure.get_size_inches()
+        assert (width, height) == pytest.approx(plotting.SCHEMATIC_SIZE[name.removeprefix("schematic_")])
+        assert plotting.shown_scale(width) == 1.0  # no wider than the column: shown at its own size
+    finally:
+        plt.close(ax.figure)
+
+
+def test_the_tree_of_histories_computes_its_leaves_by_the_chain_rule():
+    plotting.use_style()
+    conditionals = {"a": {"a": 0.5, "⊣": 0.5}}
+    fig, ax = plt.subplots(figsize=plotting.SCHEMATIC_SIZE["histories"])
+    try:
+        plotting.schematic_histories(ax, prompts=("a",), conditionals=conditionals, horizon=3)
+        text = _texts(ax)
+        # leaves: ⊣ 0.5, a⊣ 0.25, aa⊣ 0.125 and the unfinished aaa 0.125; they sum to one
+        for label in ("⊣: 0.50", "a⊣: 0.25", "aa⊣: 0.12", "aaa: 0.12", "sum of the leaves: 1.00",
+                      "horizon L = 3"):
+            assert label in text, label
+    finally:
+        plt.close(fig)
