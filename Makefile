@@ -2,7 +2,8 @@
 #   make book  - create .venv if absent, install, build the HTML book into _build/html
 #   make test  - create .venv if absent, install, run the unit tests (and the torch-free ones on
 #                Python 3.10 and 3.13 in throwaway venvs), execute every chapter
-#                at scale `tiny`, run every chapter on a simulated Colab, and build the book with
+#                at scale `tiny` (and its student version, solutions removed), run every chapter
+#                on a simulated Colab, and build the book with
 #                warnings as errors at `tiny` and at `cpu` (the reader's edition)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c

@@ -101,6 +101,8 @@ SCHEMATICS = {  # function -> texts its diagram must carry
                        "environment records"],
     "schematic_open_system": [r"system: state $\rho$", "bath (environment)", "$c_1$", "CPTP map",
                               "a history of tokens", "rotation"],
+    "schematic_layer": [r"token $x_t$", "context target $c_t$\n(linear attention)", r"past $\psi_{t-1}$",
+                        "kernel smoother (ch. 5)", "gain $g$: steady-state\nKalman filter (ch. 5, ch. 6)"],
     "schematic_koopman": ["state space: nonlinear", "observables: linear", r"spectrum of $\mathsf{K}$",
                           "decay", "growth", "neutral", "lift", "$x^2$"],
 }

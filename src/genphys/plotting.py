@@ -14,7 +14,7 @@ import inspect
 
 __all__ = ["PALETTE", "STYLE", "COLUMN_PX", "MIN_TEXT_PT", "shown_scale", "smallest_text_pt", "check_legible",
            "use_style", "color", "controls", "SCHEMATIC_SIZE", "TOY_CONDITIONALS", "schematic_histories",
-           "schematic_fock", "schematic_open_system", "schematic_koopman"]
+           "schematic_fock", "schematic_open_system", "schematic_koopman", "schematic_layer"]
 
 #: Colours with a fixed meaning in every chapter (colour-blind-safe, Okabe & Ito 2008).
 PALETTE = {
@@ -165,6 +165,7 @@ SCHEMATIC_SIZE = {
     "fock": (7.0, 4.6),
     "open_system": (7.0, 3.4),
     "koopman": (7.0, 3.3),
+    "layer": (7.0, 3.9),
 }
 _SMALL, _TEXT = 9.0, 10.0            # schematic font sizes: annotations, labels
 
@@ -272,11 +273,12 @@ def _box(ax, x, y, text, highlight=False, fontsize=_SMALL, **kwargs):
                    **kwargs)
 
 
-def _arrow(ax, start, end, colour="0.6", lw=0.8, style="-|>", rad=0.0, **kwargs):
+def _arrow(ax, start, end, colour="0.6", lw=0.8, style="-|>", rad=0.0, shrink=(9, 9), **kwargs):
     from matplotlib.patches import FancyArrowPatch
 
     patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=10, color=colour, lw=lw,
-                            shrinkA=9, shrinkB=9, connectionstyle=f"arc3,rad={rad}", zorder=3, **kwargs)
+                            shrinkA=shrink[0], shrinkB=shrink[1], connectionstyle=f"arc3,rad={rad}", zorder=3,
+                            **kwargs)
     ax.add_patch(patch)
     return patch
 
@@ -464,4 +466,47 @@ def schematic_koopman(ax=None, mu: float = -0.3, lam: float = -3.0, eps: float =
                     arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1.4))
         ax.text((x0 + x1) / 2, 0.52, label, transform=ax.transAxes, fontsize=_SMALL, ha="center",
                 va="bottom", color="0.3")
+    return ax
+
+
+def schematic_layer(ax=None):
+    """Chapter 7's picture: one step of the dissipative layer, with the chapter each part comes from.
+
+    The token x_t drives the state (u_t = B x_t); the past state evolves freely as damped modes
+    (e^lambda, chapters 3-4) into the prediction m_t; linear attention over the past gives the context
+    target c_t (a kernel smoother, chapter 5); the weak measurement mixes the two with the gain g
+    (the steady-state Kalman filter, chapters 5-6), psi_t = (1 - g) m_t + g c_t; the readout maps
+    Re, Im psi_t to the model width, and psi_t is carried to the next token.
+    """
+    ax = _schematic_axes(ax, "layer")
+    hi = color("dissipative")
+    boxes = [
+        (0.55, 2.2, r"token $x_t$", False),
+        (2.75, 3.45, r"drive $u_t = B x_t$", False),
+        (2.75, 2.2, r"past $\psi_{t-1}$", False),
+        (2.45, 0.95, "context target $c_t$\n(linear attention)", False),
+        (5.35, 3.05, "prediction\n$m_t = e^{\\lambda}\\psi_{t-1} + u_t$", False),
+        (5.35, 1.35, "weak measurement\nof $\\psi$ against $c_t$", False),
+        (7.95, 2.2, "$\\psi_t = (1 - g)\\, m_t + g\\, c_t$", True),
+        (10.15, 2.2, "readout\nRe, Im $\\psi_t$", False),
+    ]
+    for x, y, text, highlight in boxes:
+        _box(ax, x, y, text, highlight=highlight)
+    arrows = [   # (start, end, highlighted): from edge to edge of the boxes, so that every head shows
+        ((1.05, 2.4), (1.85, 3.35), False), ((0.9, 1.95), (1.55, 1.33), False),
+        ((3.7, 3.4), (4.28, 3.25), False), ((3.4, 2.3), (4.28, 2.8), True),
+        ((3.6, 1.05), (4.24, 1.25), False), ((6.1, 2.75), (7.0, 2.38), True),
+        ((6.3, 1.55), (7.05, 2.02), True), ((8.98, 2.2), (9.55, 2.2), False),
+    ]
+    for start, end, strong in arrows:
+        _arrow(ax, start, end, colour=hi if strong else "0.5", lw=1.3 if strong else 0.9, shrink=(0, 0))
+    _arrow(ax, (7.95, 1.95), (2.75, 1.95), colour="0.45", lw=0.9, rad=-0.45, shrink=(4, 6), linestyle="--")
+    ax.text(7.2, 0.35, "next token: $\\psi_t$ becomes the past", fontsize=_SMALL, ha="center",
+            va="center", color="0.35")
+    for x, y, text in ((5.35, 4.15, "free evolution of damped modes (ch. 3, ch. 4)"),
+                       (2.45, 0.3, "kernel smoother (ch. 5)"),
+                       (8.55, 3.2, "gain $g$: steady-state\nKalman filter (ch. 5, ch. 6)")):
+        ax.text(x, y, text, fontsize=_SMALL, ha="center", va="center", color=hi)
+    ax.set_xlim(-0.2, 11.0)
+    ax.set_ylim(-0.1, 4.4)
     return ax
